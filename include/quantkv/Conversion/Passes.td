@@ -1,0 +1,64 @@
+//===- Passes.td - quantkv conversion passes ---------------*- tablegen -*-===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANTKV_CONVERSION_PASSES_TD
+#define QUANTKV_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QuantKVLowerToLinalgPass
+    : Pass<"quantkv-lower-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower quantkv ops to their reference linalg semantics";
+  let description = [{
+    Rewrites `quantkv.quantize`, `quantkv.dequantize`, `quantkv.typecast` and
+    `quantkv.sdpa` into linalg/arith/math/tensor ops that state the dialect's
+    semantics directly (slow, obviously right). Function signatures switch to
+    the storage ABI: 4-bit tensors become `i8` tensors holding two elements per
+    byte (element `2i` in the low nibble, an odd last dim padded to a whole
+    byte) and `si8`/`ui8` become `i8`.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::func::FuncDialect",
+  ];
+}
+
+def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
+  let summary = "Lower quantkv.sdpa to a tiled online-softmax x86 kernel";
+  let description = [{
+    Lowers `quantkv.sdpa` into a flash-attention style kernel on memrefs
+    (scf/vector, x86vector and amx) that loads K/V tiles packed, unpacks them
+    in registers and never materializes the dequantized cache; its extra
+    memory is O(tile). Other quantkv ops go through the reference lowering.
+    Function signatures use the same storage ABI as
+    `--quantkv-lower-to-linalg`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::x86vector::X86VectorDialect",
+    "::mlir::amx::AMXDialect",
+  ];
+  let options = [
+    Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
+           "Keys processed per online-softmax step">,
+    Option<"enableAmx", "enable-amx", "bool", /*default=*/"false",
+           "Emit the AMX (bf16/int8 tile) variant of the kernel">,
+  ];
+}
+
+#endif // QUANTKV_CONVERSION_PASSES_TD

@@ -1,0 +1,32 @@
+//===- Pipelines.h - named quantkv pass pipelines ---------------*- C++ -*-===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANTKV_PIPELINES_PIPELINES_H
+#define QUANTKV_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::quantkv {
+
+/// Bufferizes a tensor-level module whose quantkv ops are already lowered,
+/// turns function results into trailing out-params, and converts everything
+/// to the LLVM dialect. Shared tail of every CPU pipeline.
+void buildLowerToLLVMPipeline(OpPassManager &pm);
+
+/// quantkv-reference-pipeline: quantkv-lower-to-linalg, then the LLVM tail.
+void buildReferencePipeline(OpPassManager &pm);
+
+/// quantkv-cpu-pipeline: quantkv-fuse-sdpa, quantkv-lower-to-x86, then the
+/// LLVM tail.
+void buildCpuPipeline(OpPassManager &pm);
+
+/// Registers the pipelines above under their `quantkv-...` names.
+void registerPipelines();
+
+} // namespace mlir::quantkv
+
+#endif // QUANTKV_PIPELINES_PIPELINES_H

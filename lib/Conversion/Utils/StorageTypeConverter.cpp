@@ -1,0 +1,67 @@
+//===- StorageTypeConverter.cpp - the quantkv storage ABI -----------------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantkv/Conversion/Utils/StorageTypeConverter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+bool mlir::quantkv::isPacked4Bit(Type elementType) {
+  auto intType = dyn_cast<IntegerType>(elementType);
+  return intType && intType.getWidth() == 4;
+}
+
+RankedTensorType mlir::quantkv::getStorageTensorType(RankedTensorType type) {
+  auto intType = dyn_cast<IntegerType>(type.getElementType());
+  if (!intType || (intType.isSignless() && intType.getWidth() != 4))
+    return type;
+  MLIRContext *ctx = type.getContext();
+  if (intType.getWidth() != 4)
+    return RankedTensorType::get(
+        type.getShape(), IntegerType::get(ctx, intType.getWidth()));
+  SmallVector<int64_t> shape(type.getShape());
+  if (shape.empty())
+    shape.push_back(1);
+  else if (!ShapedType::isDynamic(shape.back()))
+    shape.back() = (shape.back() + 1) / 2;
+  return RankedTensorType::get(shape, IntegerType::get(ctx, 8));
+}
+
+StorageTypeConverter::StorageTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion([](RankedTensorType type) -> Type {
+    return getStorageTensorType(type);
+  });
+  // Casts between the logical and storage forms only exist transiently inside
+  // a conversion; a cast that survives means an op was left unconverted.
+  auto materialize = [](OpBuilder &builder, Type type, ValueRange inputs,
+                        Location loc) -> Value {
+    return UnrealizedConversionCastOp::create(builder, loc, type, inputs)
+        .getResult(0);
+  };
+  addSourceMaterialization(materialize);
+  addTargetMaterialization(materialize);
+}
+
+void mlir::quantkv::populateStorageSignatureConversion(
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    ConversionTarget &target) {
+  populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                 converter);
+  populateCallOpTypeConversionPattern(patterns, converter);
+  populateReturnOpTypeConversionPattern(patterns, converter);
+  target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+    return converter.isSignatureLegal(op.getFunctionType()) &&
+           converter.isLegal(&op.getBody());
+  });
+  target.addDynamicallyLegalOp<func::CallOp, func::ReturnOp>(
+      [&](Operation *op) { return converter.isLegal(op); });
+}

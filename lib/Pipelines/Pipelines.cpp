@@ -1,0 +1,70 @@
+//===- Pipelines.cpp - named quantkv pass pipelines -----------------------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantkv/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "quantkv/Conversion/Passes.h"
+#include "quantkv/Dialect/QuantKV/Transforms/Passes.h"
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+/// The tail is spelled as a textual pipeline on purpose: it is exactly what a
+/// user would type after `quantkv-opt --quantkv-lower-to-linalg` to reproduce
+/// a JIT compile by hand.
+static constexpr const char *kLowerToLLVM =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params,"
+    "func.func(buffer-deallocation-simplification),"
+    "buffer-deallocation-pipeline,"
+    "convert-bufferization-to-memref,"
+    "func.func(convert-linalg-to-loops),"
+    "lower-affine,"
+    "convert-scf-to-cf,"
+    "convert-vector-to-llvm{enable-x86vector=1 enable-amx=1},"
+    "expand-strided-metadata,"
+    "lower-affine,"
+    "finalize-memref-to-llvm,"
+    "convert-math-to-llvm,"
+    "convert-arith-to-llvm,"
+    "convert-index-to-llvm,"
+    "convert-cf-to-llvm,"
+    "convert-func-to-llvm,"
+    "reconcile-unrealized-casts";
+
+void mlir::quantkv::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  if (failed(parsePassPipeline(kLowerToLLVM, pm)))
+    llvm::report_fatal_error("quantkv: malformed built-in LLVM pipeline");
+}
+
+void mlir::quantkv::buildReferencePipeline(OpPassManager &pm) {
+  pm.addPass(createQuantKVLowerToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  buildLowerToLLVMPipeline(pm);
+}
+
+void mlir::quantkv::buildCpuPipeline(OpPassManager &pm) {
+  pm.addPass(createQuantKVFuseSdpaPass());
+  pm.addPass(createQuantKVLowerToX86Pass());
+  pm.addPass(createCanonicalizerPass());
+  buildLowerToLLVMPipeline(pm);
+}
+
+void mlir::quantkv::registerPipelines() {
+  PassPipelineRegistration<>(
+      "quantkv-reference-pipeline",
+      "Lower quantkv through the reference linalg path down to LLVM",
+      [](OpPassManager &pm) { buildReferencePipeline(pm); });
+  PassPipelineRegistration<>(
+      "quantkv-cpu-pipeline",
+      "Fuse, lower quantkv.sdpa to the x86 kernel and continue down to LLVM",
+      [](OpPassManager &pm) { buildCpuPipeline(pm); });
+}
