@@ -5,6 +5,7 @@
 #
 #   QUANTKV_BUILD_DIR   build directory (default: build)
 #   QUANTKV_SANITIZE=1  build with ASan + UBSan (into build-asan by default)
+#   QUANTKV_BUILD_TARGETS  ninja targets to build (default: all)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,7 @@ fi
 
 packages=(
   clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libomp-22-dev
+  libclang-rt-22-dev
   cmake ninja-build libgtest-dev libbenchmark-dev libdnnl-dev
   spirv-tools libvulkan-dev mesa-vulkan-drivers vulkan-tools
   python3-dev pybind11-dev python3-numpy python3-pytest
@@ -48,4 +50,5 @@ cmake_args=(
 if [[ ! -f "$build/build.ninja" ]]; then
   cmake "${cmake_args[@]}" >/dev/null
 fi
-ninja -C "$build" all
+# shellcheck disable=SC2086
+ninja -C "$build" ${QUANTKV_BUILD_TARGETS:-all}

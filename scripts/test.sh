@@ -12,10 +12,19 @@ else
   build="${QUANTKV_BUILD_DIR:-$root/build}"
 fi
 
+# ==== sanitizer run (docs/Hardening.md) =====================================
+# Under QUANTKV_SANITIZE=1 every tool and unit test stops at its first ASan or
+# UBSan report (lit passes these variables through to the tests).
+if [[ "${QUANTKV_SANITIZE:-0}" == 1 ]]; then
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+fi
+# ==== end of sanitizer run ==================================================
+
 status=0
 echo "== lit"
 lit_out="$build/lit-results.txt"
-/usr/lib/llvm-22/bin/lit -sv --time-tests "$build/test" | tee "$lit_out" || status=1
+/usr/lib/llvm-22/bin/lit -v --time-tests "$build/test" | tee "$lit_out" || status=1
 lit_pass=$(grep -cE '^PASS: |^XFAIL: ' "$lit_out" || true)
 lit_fail=$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$lit_out" || true)
 
@@ -28,9 +37,62 @@ ut_fail=${ut_fail:-0}
 ut_pass=$(( ${ut_total:-0} - ut_fail ))
 [[ -n "${ut_total:-}" ]] || { echo "quantkv: ctest printed no summary"; status=1; }
 
-passed=$((lit_pass + ${ut_pass:-0}))
-failed=$((lit_fail + ${ut_fail:-0}))
+# ==== hardening (docs/Hardening.md) ========================================
+# In CI (CI=true) or with QUANTKV_HARDEN=1: an ASan + UBSan + libFuzzer build
+# of quantkv-opt and quantkv-fuzz in build-asan, the dialect and fuzz lit
+# tests under it, and a bounded fuzz run with a fixed seed (so a red run
+# reproduces). QUANTKV_HARDEN=0 skips it; a QUANTKV_SANITIZE=1 run, which
+# already runs everything sanitized, does not repeat it.
+h_pass=0 h_fail=0
+if [[ "${QUANTKV_SANITIZE:-0}" != 1 &&
+      "${QUANTKV_HARDEN:-${CI:-false}}" =~ ^(1|true)$ ]]; then
+  asan="$root/build-asan"
+  step_start=$SECONDS
+  echo "== hardening: ASan + UBSan build of quantkv-opt and quantkv-fuzz"
+  if QUANTKV_SANITIZE=1 QUANTKV_BUILD_DIR="$asan" \
+     QUANTKV_BUILD_TARGETS="quantkv-opt quantkv-fuzz quantkv-fuzz-seeds" \
+     "$root/scripts/setup.sh"; then
+    echo "== hardening: build took $((SECONDS - step_start)) s"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+    step_start=$SECONDS
+    echo "== hardening: dialect and fuzz lit tests under ASan + UBSan"
+    h_out="$asan/lit-hardening.txt"
+    /usr/lib/llvm-22/bin/lit -v --filter '^QUANTKV :: (Dialect|Fuzz)/' "$asan/test" |
+      tee "$h_out" || status=1
+    h_pass=$(grep -cE '^PASS: |^XFAIL: ' "$h_out" || true)
+    h_fail=$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$h_out" || true)
+    echo "== hardening: lit took $((SECONDS - step_start)) s"
+
+    step_start=$SECONDS
+    runs="${QUANTKV_FUZZ_RUNS:-20000}"
+    echo "== hardening: fuzzing, $runs inputs, seed 1"
+    rm -rf "$asan/fuzz/ci"
+    if QUANTKV_FUZZ_SECONDS="${QUANTKV_FUZZ_SECONDS:-150}" \
+       QUANTKV_FUZZ_ARGS="-seed=1 -runs=$runs" \
+       "$root/fuzz/run-fuzz.sh" "$asan/bin/quantkv-fuzz" \
+         "$asan/fuzz/seeds" "$asan/fuzz/ci" > "$asan/fuzz-ci.log" 2>&1; then
+      h_pass=$((h_pass + 1))
+      tail -n 6 "$asan/fuzz-ci.log"
+    else
+      h_fail=$((h_fail + 1))
+      status=1
+      tail -n 60 "$asan/fuzz-ci.log"
+      echo "quantkv: the fuzzer found a crash; input in $asan/fuzz/ci/artifacts/"
+    fi
+    echo "== hardening: fuzzing took $((SECONDS - step_start)) s"
+  else
+    echo "quantkv: ASan build failed"
+    h_fail=$((h_fail + 1))
+    status=1
+  fi
+fi
+# ==== end of hardening ======================================================
+
+passed=$((lit_pass + ${ut_pass:-0} + h_pass))
+failed=$((lit_fail + ${ut_fail:-0} + h_fail))
 echo
-echo "lit: $lit_pass passed, $lit_fail failed; unit: ${ut_pass:-0} passed, ${ut_fail:-0} failed"
+echo "lit: $lit_pass passed, $lit_fail failed; unit: ${ut_pass:-0} passed, ${ut_fail:-0} failed; hardening: $h_pass passed, $h_fail failed"
 echo "$passed passed, $failed failed"
 [[ $failed == 0 && $status == 0 ]]

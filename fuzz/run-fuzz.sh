@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs quantkv-fuzz for a bounded time (what `ninja fuzz` does).
+#
+#   run-fuzz.sh FUZZER SEEDS_DIR WORK_DIR
+#   QUANTKV_FUZZ_SECONDS  total run time (default 60)
+#   QUANTKV_FUZZ_ARGS     extra libFuzzer flags (e.g. -seed=1 -jobs=2)
+#
+# The growing corpus is kept in WORK_DIR/corpus (so a later run starts where
+# the last one ended) and crashing inputs go to WORK_DIR/artifacts/. Exits
+# non-zero when libFuzzer found a crash, a leak, a timeout or an OOM.
+set -euo pipefail
+
+fuzzer="$1" seeds="$2" work="$3"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+seconds="${QUANTKV_FUZZ_SECONDS:-60}"
+mkdir -p "$work/corpus" "$work/artifacts"
+
+# Uninstrumented libMLIR allocates caches that live until exit: leak checks
+# would only report those. UBSan stops at the first report.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# shellcheck disable=SC2086
+exec "$fuzzer" \
+  -max_total_time="$seconds" \
+  -timeout=20 -rss_limit_mb=4096 -max_len=4096 \
+  -dict="$here/quantkv.dict" \
+  -artifact_prefix="$work/artifacts/" \
+  -print_final_stats=1 \
+  ${QUANTKV_FUZZ_ARGS:-} \
+  "$work/corpus" "$seeds"
