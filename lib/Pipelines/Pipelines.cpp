@@ -22,7 +22,8 @@ using namespace mlir::quantkv;
 static constexpr const char *kLowerToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params,"
+    "buffer-results-to-out-params{modify-public-functions=1 "
+    "hoist-static-allocs=1},"
     "func.func(buffer-deallocation-simplification),"
     "buffer-deallocation-pipeline,"
     "convert-bufferization-to-memref,"

@@ -112,10 +112,6 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
     return failure();
   }
   plan.mathMode = op.getMathMode();
-  if (plan.mathMode == MathMode::int8) {
-    reason = "math_mode int8 is not handled by the fused kernel yet";
-    return failure();
-  }
   plan.queryType = op.getQuery().getType().getElementType();
   plan.outputType = op.getInit().getType().getElementType();
 

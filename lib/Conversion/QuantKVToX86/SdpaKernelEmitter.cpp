@@ -246,14 +246,14 @@ private:
       scales.push_back(loadScale(cp, scaleFlat, linear));
       zps.push_back(loadZeroPoint(cp, zpFlat, linear));
     }
+    // Lane l takes group entry l / gd (lane inserts: no shape casts, whose
+    // lowering needs poison values).
     auto expand = [&](ArrayRef<Value> values) -> Value {
-      auto small = VectorType::get({n}, f32);
-      Value v = vector::FromElementsOp::create(b, loc, small, values);
-      if (n == p.lanes)
-        return v;
-      v = vector::ShapeCastOp::create(b, loc, VectorType::get({n, 1}, f32), v);
-      v = vector::BroadcastOp::create(b, loc, VectorType::get({n, gd}, f32), v);
-      return vector::ShapeCastOp::create(b, loc, vecTy, v);
+      Value v = splat(cF32(0.0));
+      for (int64_t l = 0; l < p.lanes; ++l)
+        v = vector::InsertOp::create(b, loc, values[l / gd], v,
+                                     ArrayRef<int64_t>{l});
+      return v;
     };
     return {expand(scales), expand(zps)};
   }
@@ -412,6 +412,34 @@ private:
     }
   }
 
+  /// int8 math: Q row r of `qBuf` is quantized symmetrically to [-127, 127]
+  /// with scale max|q| / 127 and replaced by its dequantized value, so the
+  /// contraction sees exactly the integer row times its scale.
+  void quantizeQueryRow(Value qBuf, Value r) {
+    int64_t dVecs = p.headDim / p.lanes;
+    Value amax;
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value a = math::AbsFOp::create(
+          b, loc, vload(vecTy, qBuf, {r, cIdx(c * p.lanes)}));
+      amax = amax ? maxf(amax, a) : a;
+    }
+    Value m = treeReduce(amax, /*isMax=*/true);
+    Value rowScale = arith::DivFOp::create(b, loc, m, cF32(127.0));
+    Value isZero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
+    Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
+    Value sV = splat(rowScale), zero = splat(cF32(0.0));
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(vecTy, qBuf, {r, cIdx(c * p.lanes)});
+      Value qi = math::RoundEvenOp::create(
+          b, loc, arith::DivFOp::create(b, loc, q, sV));
+      qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
+      Value dq = arith::SelectOp::create(b, loc, splat(isZero), zero,
+                                         mul(qi, sV));
+      vstore(dq, qBuf, {r, cIdx(c * p.lanes)});
+    }
+  }
+
   void emitWorkItem(Value w);
   void emitMerge(Value item);
 
@@ -480,6 +508,12 @@ void SdpaEmitter::emitWorkItem(Value w) {
       Value q = vload(VectorType::get({L}, p.queryType), buf.query,
                       {bi, rows[r].head, rows[r].i, cIdx(c * L)});
       q = roundToMathMode(toF32(q));
+      vstore(q, qBuf, {cr, cIdx(c * L)});
+    }
+    if (p.mathMode == MathMode::int8)
+      quantizeQueryRow(qBuf, cr);
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(vecTy, qBuf, {cr, cIdx(c * L)});
       vstore(mul(q, scaleV), qBuf, {cr, cIdx(c * L)});
     }
     Value bias = cF32(0.0);
