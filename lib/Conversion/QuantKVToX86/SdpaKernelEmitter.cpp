@@ -1,0 +1,795 @@
+//===- SdpaKernelEmitter.cpp - the fused online-softmax SDPA kernel -------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Emits, for one KernelPlan, the flash-attention kernel on memrefs:
+//
+//   scf.parallel %w in [0, items)             // (b, kv head, row block, split)
+//     memref.alloca_scope {                   // O(tile) scratch per item
+//       q rows of the block -> f32, x softmax scale (x token-invariant K scale)
+//       scf.for %j0 in [kvStart, kvEnd) step kvTile {
+//         scf.for %j in tile { K row j: load packed, unpack, dequantize once;
+//                              s[r][j] = q_r . k_j for every row r }
+//         per row: mask, online max / exp / sum, rescale factor
+//         scf.for %j in tile { V row j: load packed, unpack, dequantize once;
+//                              acc[r] += p[r][j] * v_j (register block) }
+//       }
+//       finalize (acc / l, token-invariant V scale) or write the split partials
+//     }
+//   [scf.parallel over (b, kv head, row block): log-sum-exp merge of splits]
+//
+// The code is written at the granularity of one vector register (16 x f32),
+// so that what reaches LLVM is already the register-level schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+namespace {
+
+class SdpaEmitter {
+public:
+  SdpaEmitter(OpBuilder &b, Location loc, const KernelPlan &p,
+              const SdpaBuffers &buf)
+      : b(b), loc(loc), p(p), buf(buf) {
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+    vecTy = VectorType::get({p.lanes}, f32);
+  }
+
+  void emit();
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Small builders
+  //===--------------------------------------------------------------------===//
+  Value cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value cF32(double v) {
+    return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(v));
+  }
+  Value cI32(int64_t v) {
+    return arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(v));
+  }
+  Value splat(Value scalar) {
+    auto type = VectorType::get({p.lanes}, scalar.getType());
+    return vector::BroadcastOp::create(b, loc, type, scalar);
+  }
+  Value negInf() { return cF32(-std::numeric_limits<double>::infinity()); }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value fma(Value x, Value y, Value acc) {
+    return vector::FMAOp::create(b, loc, x, y, acc);
+  }
+  Value maxf(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value divui(Value x, int64_t c) {
+    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, cIdx(c)).getResult();
+  }
+  Value remui(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, cIdx(c));
+  }
+  Value toF32(Value v) {
+    Type elem = getElementTypeOrSelf(v.getType());
+    if (elem.isF32())
+      return v;
+    Type target = f32;
+    if (auto vt = dyn_cast<VectorType>(v.getType()))
+      target = VectorType::get(vt.getShape(), f32);
+    return arith::ExtFOp::create(b, loc, target, v);
+  }
+  Value fromF32(Value v, Type elem) {
+    if (elem.isF32())
+      return v;
+    Type target = elem;
+    if (auto vt = dyn_cast<VectorType>(v.getType()))
+      target = VectorType::get(vt.getShape(), elem);
+    return arith::TruncFOp::create(b, loc, target, v);
+  }
+  /// Rounds an f32 value to the math mode's contraction type (bf16/f16 modes
+  /// round every contraction input), keeping it in f32.
+  Value roundToMathMode(Value v) {
+    Type narrow;
+    if (p.mathMode == MathMode::bf16)
+      narrow = b.getBF16Type();
+    else if (p.mathMode == MathMode::f16)
+      narrow = b.getF16Type();
+    else
+      return v;
+    return toF32(fromF32(v, narrow));
+  }
+  Value scratch(ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
+                                    b.getI64IntegerAttr(64));
+  }
+  Value load(Value memref, ValueRange idx) {
+    return memref::LoadOp::create(b, loc, memref, idx);
+  }
+  void store(Value v, Value memref, ValueRange idx) {
+    memref::StoreOp::create(b, loc, v, memref, idx);
+  }
+  Value vload(Type type, Value memref, ValueRange idx) {
+    return vector::LoadOp::create(b, loc, cast<VectorType>(type), memref, idx);
+  }
+  void vstore(Value v, Value memref, ValueRange idx) {
+    vector::StoreOp::create(b, loc, v, memref, idx);
+  }
+
+  /// scf.for with iteration arguments; `body` returns the yielded values.
+  SmallVector<Value>
+  forLoop(Value lb, Value ub, Value step, ValueRange init,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    // The body builder runs on `b` itself (positioned in the new block), so
+    // every op is created through the caller's rewriter.
+    auto loop = scf::ForOp::create(
+        b, loc, lb, ub, step, init,
+        [&](OpBuilder &nested, Location l, Value iv, ValueRange args) {
+          SmallVector<Value> results = body(iv, args);
+          scf::YieldOp::create(nested, l, results);
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// Horizontal reduction of a 16-lane vector by halving (a fixed tree, so
+  /// that the result does not depend on LLVM's reassociation flags).
+  Value treeReduce(Value v, bool isMax) {
+    int64_t n = cast<VectorType>(v.getType()).getNumElements();
+    while (n > 1) {
+      n /= 2;
+      auto half = VectorType::get({n}, f32);
+      Value lo = vector::ExtractStridedSliceOp::create(b, loc, half, v,
+                                                       b.getI64ArrayAttr({0}),
+                                                       b.getI64ArrayAttr({n}),
+                                                       b.getI64ArrayAttr({1}));
+      Value hi = vector::ExtractStridedSliceOp::create(b, loc, half, v,
+                                                       b.getI64ArrayAttr({n}),
+                                                       b.getI64ArrayAttr({n}),
+                                                       b.getI64ArrayAttr({1}));
+      v = isMax ? maxf(lo, hi) : add(lo, hi);
+    }
+    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Quantization parameters
+  //===--------------------------------------------------------------------===//
+
+  /// Linear index, in the parameter tensor, of the scale of element
+  /// (bi, hi, j, d) of a cache operand. Null `j` means token 0.
+  Value paramIndex(const CacheOperandPlan &cp, Value bi, Value hi, Value j,
+                   Value d) {
+    Value idx[4] = {bi, hi, j ? j : cIdx(0), d};
+    Value linear = cIdx(0);
+    int64_t stride = 1;
+    for (int k = 3; k >= 0; --k) {
+      if (cp.scaleShape[k] == 1)
+        continue;
+      Value term = divui(idx[k], cp.groupShape[k]);
+      linear = addi(linear, stride == 1 ? term : muli(term, cIdx(stride)));
+      stride *= cp.scaleShape[k];
+    }
+    return linear;
+  }
+
+  Value loadScale(const CacheOperandPlan &cp, Value flat, Value linear) {
+    return toF32(load(flat, linear));
+  }
+
+  /// The zero point at `linear` as f32 (0 without zero points).
+  Value loadZeroPoint(const CacheOperandPlan &cp, Value flat, Value linear) {
+    if (!cp.hasZeroPoint)
+      return cF32(0.0);
+    Type zpType = cp.zeroPointType;
+    if (isa<FloatType>(zpType))
+      return toF32(load(flat, linear));
+    auto intType = cast<IntegerType>(zpType);
+    bool isSigned = !intType.isUnsigned();
+    Value raw;
+    if (cp.zeroPointPacked) {
+      int64_t n = cp.zeroPointLastDim;
+      Value row = divui(linear, n), col = remui(linear, n);
+      Value byteIdx = addi(muli(row, cIdx((n + 1) / 2)), divui(col, 2));
+      Value byte = load(flat, byteIdx);
+      Type i8 = b.getI8Type();
+      // Odd columns live in the high nibble.
+      Value odd = arith::IndexCastOp::create(b, loc, i8, remui(col, 2));
+      Value four = arith::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(4));
+      Value shift = arith::MulIOp::create(b, loc, odd, four);
+      if (isSigned) {
+        Value up = arith::ShLIOp::create(
+            b, loc, byte, arith::SubIOp::create(b, loc, four, shift));
+        raw = arith::ShRSIOp::create(b, loc, up, four);
+      } else {
+        Value down = arith::ShRUIOp::create(b, loc, byte, shift);
+        raw = arith::AndIOp::create(
+            b, loc, down,
+            arith::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(15)));
+      }
+    } else {
+      raw = load(flat, linear);
+    }
+    if (isSigned)
+      return arith::SIToFPOp::create(b, loc, f32, raw);
+    return arith::UIToFPOp::create(b, loc, f32, raw);
+  }
+
+  /// Scale and zero point of vector `vecIdx` (16 consecutive elements along
+  /// D) of token j, as vectors, for PerElement granularity.
+  std::pair<Value, Value> loadParamVectors(const CacheOperandPlan &cp,
+                                           Value scaleFlat, Value zpFlat,
+                                           Value bi, Value hi, Value j,
+                                           int64_t vecIdx) {
+    int64_t gd = cp.groupShape[3];
+    int64_t n = p.lanes / gd;
+    SmallVector<Value> scales, zps;
+    for (int64_t e = 0; e < n; ++e) {
+      Value linear = paramIndex(cp, bi, hi, j, cIdx(vecIdx * p.lanes + e * gd));
+      scales.push_back(loadScale(cp, scaleFlat, linear));
+      zps.push_back(loadZeroPoint(cp, zpFlat, linear));
+    }
+    // Lane l takes group entry l / gd (lane inserts: no shape casts, whose
+    // lowering needs poison values).
+    auto expand = [&](ArrayRef<Value> values) -> Value {
+      Value v = splat(cF32(0.0));
+      for (int64_t l = 0; l < p.lanes; ++l)
+        v = vector::InsertOp::create(b, loc, values[l / gd], v,
+                                     ArrayRef<int64_t>{l});
+      return v;
+    };
+    return {expand(scales), expand(zps)};
+  }
+
+  //===--------------------------------------------------------------------===//
+  // K/V rows
+  //===--------------------------------------------------------------------===//
+
+  /// Loads `numVecs` vectors of token j of a cache operand starting at vector
+  /// `firstVec`, unpacked and converted to f32 (not yet scaled). 4-bit data
+  /// is loaded packed and widened in registers: vector.bitcast to i4 and
+  /// arith.ext to i8, which the narrow-type rewrites turn into shifts and an
+  /// interleave.
+  SmallVector<Value> loadRaw(const CacheOperandPlan &cp, Value mem, Value bi,
+                             Value hi, Value j, int64_t firstVec,
+                             int64_t numVecs) {
+    SmallVector<Value> out;
+    int64_t L = p.lanes;
+    if (cp.storage == CacheStorage::Float) {
+      for (int64_t c = 0; c < numVecs; ++c) {
+        Value v = vload(VectorType::get({L}, cp.elementType), mem,
+                        {bi, hi, j, cIdx((firstVec + c) * L)});
+        out.push_back(toF32(v));
+      }
+      return out;
+    }
+    Type i8 = b.getI8Type();
+    Value bytes;
+    int64_t total = numVecs * L;
+    if (cp.storage == CacheStorage::Int4) {
+      Value packed = vload(VectorType::get({total / 2}, i8), mem,
+                           {bi, hi, j, cIdx(firstVec * L / 2)});
+      Value nibbles = vector::BitCastOp::create(
+          b, loc, VectorType::get({total}, b.getIntegerType(4)), packed);
+      auto wide = VectorType::get({total}, i8);
+      bytes = cp.isSigned
+                  ? arith::ExtSIOp::create(b, loc, wide, nibbles).getResult()
+                  : arith::ExtUIOp::create(b, loc, wide, nibbles).getResult();
+    } else {
+      bytes = vload(VectorType::get({total}, i8), mem,
+                    {bi, hi, j, cIdx(firstVec * L)});
+    }
+    for (int64_t c = 0; c < numVecs; ++c) {
+      Value slice = bytes;
+      if (numVecs > 1)
+        slice = vector::ExtractStridedSliceOp::create(
+            b, loc, VectorType::get({L}, i8), bytes,
+            b.getI64ArrayAttr({c * L}), b.getI64ArrayAttr({L}),
+            b.getI64ArrayAttr({1}));
+      Value f = cp.isSigned
+                    ? arith::SIToFPOp::create(b, loc, vecTy, slice).getResult()
+                    : arith::UIToFPOp::create(b, loc, vecTy, slice).getResult();
+      out.push_back(f);
+    }
+    return out;
+  }
+
+  /// Loads and dequantizes vectors of token j: (x - zp) * scale, computed as
+  /// one fma x * s + (-zp * s) with the scale broadcast per group. Operands
+  /// whose scale does not depend on the token are returned unscaled (their
+  /// scale is folded elsewhere).
+  SmallVector<Value> loadDequantized(const CacheOperandPlan &cp, Value mem,
+                                     Value scaleFlat, Value zpFlat, Value bi,
+                                     Value hi, Value j, int64_t firstVec,
+                                     int64_t numVecs) {
+    SmallVector<Value> vecs = loadRaw(cp, mem, bi, hi, j, firstVec, numVecs);
+    if (cp.quantized && !cp.tokenInvariant) {
+      Value rowScale, rowBias;
+      for (int64_t c = 0; c < numVecs; ++c) {
+        int64_t gv = firstVec + c;
+        Value s, nzs;
+        switch (cp.alongD) {
+        case ScaleAlongD::PerRow:
+        case ScaleAlongD::PerVector: {
+          if (cp.alongD == ScaleAlongD::PerRow && rowScale) {
+            s = rowScale;
+            nzs = rowBias;
+            break;
+          }
+          Value linear = paramIndex(cp, bi, hi, j, cIdx(gv * p.lanes));
+          Value ss = loadScale(cp, scaleFlat, linear);
+          Value zz = loadZeroPoint(cp, zpFlat, linear);
+          s = splat(ss);
+          nzs = cp.hasZeroPoint
+                    ? splat(arith::NegFOp::create(b, loc, mul(zz, ss)))
+                    : Value();
+          rowScale = s;
+          rowBias = nzs;
+          break;
+        }
+        case ScaleAlongD::PerElement: {
+          auto [sv, zv] = loadParamVectors(cp, scaleFlat, zpFlat, bi, hi, j, gv);
+          s = sv;
+          nzs = cp.hasZeroPoint ? arith::NegFOp::create(b, loc, mul(zv, sv))
+                                      .getResult()
+                                : Value();
+          break;
+        }
+        }
+        vecs[c] = nzs ? fma(vecs[c], s, nzs) : mul(vecs[c], s);
+      }
+    }
+    for (Value &v : vecs)
+      v = roundToMathMode(v);
+    return vecs;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Kernel pieces
+  //===--------------------------------------------------------------------===//
+
+  struct RowIndex {
+    Value head; // query head
+    Value i;    // query position
+  };
+  RowIndex rowIndex(Value hkv, Value row) {
+    Value hl = divui(row, p.qLen);
+    Value i = remui(row, p.qLen);
+    return {addi(muli(hkv, cIdx(p.groupSize)), hl), i};
+  }
+
+  /// Writes row `r` of `acc` (unnormalized sum with softmax denominator `l`)
+  /// to the output row (bi, head, i), applying the token-invariant V scale.
+  void finalizeRow(Value acc, Value r, Value l, Value bi, Value hkv,
+                   RowIndex ri, Value rowBuf) {
+    Value zero = cF32(0.0);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+    Value inv = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
+    Value invV = splat(inv);
+    int64_t vv = p.valueHeadDim / p.lanes;
+    for (int64_t c = 0; c < vv; ++c) {
+      Value a = vload(vecTy, acc, {r, cIdx(c * p.lanes)});
+      vstore(mul(a, invV), rowBuf, {cIdx(c * p.lanes)});
+    }
+    const CacheOperandPlan &cv = p.value;
+    if (cv.quantized && cv.tokenInvariant) {
+      // out = s * (sum_j p_j v_j / l - zp): exact rewrite of sum_j p_j * s *
+      // (v_j - zp) / l when the scale is the same for every token.
+      forLoop(cIdx(0), cIdx(p.valueHeadDim), cIdx(1), {},
+              [&](Value e, ValueRange) -> SmallVector<Value> {
+                Value linear = paramIndex(cv, bi, hkv, Value(), e);
+                Value s = loadScale(cv, buf.valueScale, linear);
+                Value z = loadZeroPoint(cv, buf.valueZeroPoint, linear);
+                z = arith::SelectOp::create(b, loc, positive, z, zero);
+                Value o = load(rowBuf, e);
+                store(mul(s, sub(o, z)), rowBuf, e);
+                return {};
+              });
+    }
+    for (int64_t c = 0; c < vv; ++c) {
+      Value o = vload(vecTy, rowBuf, {cIdx(c * p.lanes)});
+      vstore(fromF32(o, p.outputType), buf.output,
+             {bi, ri.head, ri.i, cIdx(c * p.lanes)});
+    }
+  }
+
+  /// int8 math: Q row r of `qBuf` is quantized symmetrically to [-127, 127]
+  /// with scale max|q| / 127 and replaced by its dequantized value, so the
+  /// contraction sees exactly the integer row times its scale.
+  void quantizeQueryRow(Value qBuf, Value r) {
+    int64_t dVecs = p.headDim / p.lanes;
+    Value amax;
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value a = math::AbsFOp::create(
+          b, loc, vload(vecTy, qBuf, {r, cIdx(c * p.lanes)}));
+      amax = amax ? maxf(amax, a) : a;
+    }
+    Value m = treeReduce(amax, /*isMax=*/true);
+    Value rowScale = arith::DivFOp::create(b, loc, m, cF32(127.0));
+    Value isZero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
+    Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
+    Value sV = splat(rowScale), zero = splat(cF32(0.0));
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(vecTy, qBuf, {r, cIdx(c * p.lanes)});
+      Value qi = math::RoundEvenOp::create(
+          b, loc, arith::DivFOp::create(b, loc, q, sV));
+      qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
+      Value dq = arith::SelectOp::create(b, loc, splat(isZero), zero,
+                                         mul(qi, sV));
+      vstore(dq, qBuf, {r, cIdx(c * p.lanes)});
+    }
+  }
+
+  void emitWorkItem(Value w);
+  void emitMerge(Value item);
+
+  OpBuilder &b;
+  Location loc;
+  const KernelPlan &p;
+  SdpaBuffers buf;
+  Type f32, i32;
+  VectorType vecTy;
+  Value softmaxScale;
+  Value partAcc, partM, partL;
+};
+
+} // namespace
+
+/// Collapses a parameter memref to 1-d so that a granularity's linear scale
+/// index addresses it directly.
+static Value flatten(OpBuilder &b, Location loc, Value memref) {
+  if (!memref)
+    return memref;
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 1)
+    return memref;
+  ReassociationIndices all;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all.push_back(i);
+  return memref::CollapseShapeOp::create(b, loc, memref,
+                                         ArrayRef<ReassociationIndices>{all});
+}
+
+void SdpaEmitter::emitWorkItem(Value w) {
+  const int64_t RB = p.rowBlock, T = p.kvTile, L = p.lanes;
+  const int64_t D = p.headDim, Dv = p.valueHeadDim;
+  const int64_t dVecs = D / L, vVecs = Dv / L, tVecs = T / L;
+
+  Value sp = remui(w, p.numSplits);
+  Value t = divui(w, p.numSplits);
+  Value rb = remui(t, p.numRowBlocks);
+  t = divui(t, p.numRowBlocks);
+  Value hkv = remui(t, p.kvHeads);
+  Value bi = divui(t, p.kvHeads);
+
+  Value qBuf = scratch({RB, D});
+  Value sBuf = scratch({RB, T});
+  Value accBuf = scratch({RB, Dv});
+  Value stats = scratch({4, RB}); // max, sum, rescale, K bias
+  Value rowBuf = scratch({Dv});
+  Value cMax = cIdx(0), cSum = cIdx(1), cCorr = cIdx(2), cBias = cIdx(3);
+
+  Value rowBase = muli(rb, cIdx(RB));
+  SmallVector<RowIndex> rows;
+  SmallVector<Value> rowIdx;
+  for (int64_t r = 0; r < RB; ++r) {
+    Value row = addi(rowBase, cIdx(r));
+    rowIdx.push_back(row);
+    rows.push_back(rowIndex(hkv, row));
+  }
+
+  // Query rows -> f32 scratch, pre-multiplied by the softmax scale (and by a
+  // token-invariant K scale, whose zero point becomes a per-row bias).
+  Value scaleV = splat(softmaxScale);
+  const CacheOperandPlan &ck = p.key;
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(VectorType::get({L}, p.queryType), buf.query,
+                      {bi, rows[r].head, rows[r].i, cIdx(c * L)});
+      q = roundToMathMode(toF32(q));
+      vstore(q, qBuf, {cr, cIdx(c * L)});
+    }
+    if (p.mathMode == MathMode::int8)
+      quantizeQueryRow(qBuf, cr);
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(vecTy, qBuf, {cr, cIdx(c * L)});
+      vstore(mul(q, scaleV), qBuf, {cr, cIdx(c * L)});
+    }
+    Value bias = cF32(0.0);
+    if (ck.quantized && ck.tokenInvariant) {
+      bias = forLoop(cIdx(0), cIdx(D), cIdx(1), {bias},
+                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                       Value linear = paramIndex(ck, bi, hkv, Value(), d);
+                       Value s = loadScale(ck, buf.keyScale, linear);
+                       Value z = loadZeroPoint(ck, buf.keyZeroPoint, linear);
+                       Value q = mul(load(qBuf, {cr, d}), s);
+                       store(q, qBuf, {cr, d});
+                       return {arith::AddFOp::create(b, loc, acc[0], mul(q, z))
+                                   .getResult()};
+                     })[0];
+    }
+    store(negInf(), stats, {cMax, cr});
+    store(cF32(0.0), stats, {cSum, cr});
+    store(bias, stats, {cBias, cr});
+    Value zeroV = splat(cF32(0.0));
+    for (int64_t c = 0; c < vVecs; ++c)
+      vstore(zeroV, accBuf, {cr, cIdx(c * L)});
+  }
+
+  // Key range of this split, cut at the causal diagonal of the block's last
+  // row (whole tiles past it are skipped).
+  Value kvStart = muli(sp, cIdx(p.splitLen));
+  Value kvEnd = arith::MinUIOp::create(b, loc, addi(kvStart, cIdx(p.splitLen)),
+                                       cIdx(p.kvLen));
+  SmallVector<Value> rowLimit; // last visible key + 1, as i32, per row
+  if (p.causal) {
+    Value maxLimit;
+    for (int64_t r = 0; r < RB; ++r) {
+      Value lim = addi(rows[r].i, cIdx(p.causalOffset + 1));
+      maxLimit = maxLimit ? arith::MaxSIOp::create(b, loc, maxLimit, lim)
+                                .getResult()
+                          : lim;
+      rowLimit.push_back(arith::IndexCastOp::create(b, loc, i32, lim));
+    }
+    kvEnd = arith::MinSIOp::create(b, loc, kvEnd, maxLimit);
+    kvEnd = arith::MaxSIOp::create(b, loc, kvEnd, kvStart);
+  }
+  Value kvEndI32 = arith::IndexCastOp::create(b, loc, i32, kvEnd);
+
+  SmallVector<int32_t> iota;
+  for (int64_t l = 0; l < L; ++l)
+    iota.push_back(l);
+  auto iotaType = VectorType::get({L}, i32);
+  Value iotaV = arith::ConstantOp::create(
+      b, loc, iotaType, DenseIntElementsAttr::get(iotaType, iota));
+
+  forLoop(kvStart, kvEnd, cIdx(T), {}, [&](Value j0, ValueRange) {
+    Value n = arith::MinUIOp::create(b, loc, cIdx(T),
+                                     arith::SubIOp::create(b, loc, kvEnd, j0));
+    // Scores: each K row is unpacked and dequantized once for all rows.
+    forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
+      Value j = addi(j0, jj);
+      SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                             buf.keyZeroPoint, bi, hkv, j, 0,
+                                             dVecs);
+      for (int64_t r = 0; r < RB; ++r) {
+        // Two independent fma chains hide the fma latency.
+        Value acc[2];
+        for (int64_t c = 0; c < dVecs; ++c) {
+          Value q = vload(vecTy, qBuf, {cIdx(r), cIdx(c * L)});
+          Value &a = acc[c % 2];
+          a = a ? fma(q, k[c], a) : mul(q, k[c]);
+        }
+        Value sum = acc[1] ? add(acc[0], acc[1]) : acc[0];
+        store(treeReduce(sum, /*isMax=*/false), sBuf, {cIdx(r), jj});
+      }
+      return SmallVector<Value>{};
+    });
+
+    // Online softmax over the tile, 16 keys per vector.
+    Value j0I32 = arith::IndexCastOp::create(b, loc, i32, j0);
+    for (int64_t r = 0; r < RB; ++r) {
+      Value cr = cIdx(r);
+      SmallVector<Value> s(tVecs);
+      Value bias = splat(load(stats, {cBias, cr}));
+      Value tileMax;
+      for (int64_t c = 0; c < tVecs; ++c) {
+        Value jv = addi(splat(addi(j0I32, cI32(c * L))), iotaV);
+        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            jv, splat(kvEndI32));
+        if (p.causal)
+          valid = arith::AndIOp::create(
+              b, loc, valid,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv,
+                                    splat(rowLimit[r])));
+        Value sv = sub(vload(vecTy, sBuf, {cr, cIdx(c * L)}), bias);
+        if (p.hasMask) {
+          int64_t rank = p.maskShape.size();
+          Value full[4] = {bi, rows[r].head, rows[r].i,
+                           addi(j0, cIdx(c * L))};
+          SmallVector<Value> idx;
+          for (int64_t k = 0; k < rank; ++k)
+            idx.push_back(p.maskShape[k] == 1 ? cIdx(0)
+                                              : full[4 - rank + k]);
+          Value m;
+          if (p.maskShape.back() == 1) {
+            m = splat(toF32(load(buf.mask, idx)));
+          } else {
+            auto mt = VectorType::get({L}, p.maskType);
+            Value pad = arith::ConstantOp::create(
+                b, loc, mt,
+                DenseElementsAttr::get(mt, b.getZeroAttr(p.maskType)));
+            m = toF32(vector::MaskedLoadOp::create(b, loc, mt, buf.mask, idx,
+                                                   valid, pad));
+          }
+          sv = add(sv, m);
+        }
+        sv = arith::SelectOp::create(b, loc, valid, sv, splat(negInf()));
+        s[c] = sv;
+        tileMax = tileMax ? maxf(tileMax, sv) : sv;
+      }
+      Value mOld = load(stats, {cMax, cr});
+      Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true));
+      // A row with nothing visible yet keeps max -inf; subtracting 0 instead
+      // keeps exp(-inf - -inf) from producing NaN.
+      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            mNew, negInf());
+      Value mUse = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mNew);
+      Value corr = math::ExpOp::create(b, loc, sub(mOld, mUse));
+      Value mUseV = splat(mUse);
+      Value psum;
+      for (int64_t c = 0; c < tVecs; ++c) {
+        Value e = math::ExpOp::create(b, loc, sub(s[c], mUseV));
+        psum = psum ? add(psum, e) : e;
+        vstore(roundToMathMode(e), sBuf, {cr, cIdx(c * L)});
+      }
+      Value lNew = add(mul(load(stats, {cSum, cr}), corr),
+                       treeReduce(psum, /*isMax=*/false));
+      store(mNew, stats, {cMax, cr});
+      store(lNew, stats, {cSum, cr});
+      store(corr, stats, {cCorr, cr});
+    }
+
+    // acc = acc * corr + P x V, a register block of rows x value vectors at
+    // a time; each V row is unpacked once per block.
+    int64_t step = p.valueVectorsPerStep;
+    for (int64_t vb = 0; vb < vVecs; vb += step) {
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < RB; ++r) {
+        Value corr = splat(load(stats, {cCorr, cIdx(r)}));
+        for (int64_t c = 0; c < step; ++c)
+          init.push_back(
+              mul(vload(vecTy, accBuf, {cIdx(r), cIdx((vb + c) * L)}), corr));
+      }
+      SmallVector<Value> accs = forLoop(
+          cIdx(0), n, cIdx(1), init,
+          [&](Value jj, ValueRange acc) -> SmallVector<Value> {
+            SmallVector<Value> v = loadDequantized(
+                p.value, buf.value, buf.valueScale, buf.valueZeroPoint, bi,
+                hkv, addi(j0, jj), vb, step);
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < RB; ++r) {
+              Value pr = splat(load(sBuf, {cIdx(r), jj}));
+              for (int64_t c = 0; c < step; ++c)
+                next.push_back(fma(pr, v[c], acc[r * step + c]));
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < RB; ++r)
+        for (int64_t c = 0; c < step; ++c)
+          vstore(accs[r * step + c], accBuf, {cIdx(r), cIdx((vb + c) * L)});
+    }
+    return SmallVector<Value>{};
+  });
+
+  if (p.numSplits == 1) {
+    for (int64_t r = 0; r < RB; ++r)
+      finalizeRow(accBuf, cIdx(r), load(stats, {cSum, cIdx(r)}), bi, hkv,
+                  rows[r], rowBuf);
+    return;
+  }
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    store(load(stats, {cMax, cr}), partM, {w, cr});
+    store(load(stats, {cSum, cr}), partL, {w, cr});
+    for (int64_t c = 0; c < vVecs; ++c)
+      vstore(vload(vecTy, accBuf, {cr, cIdx(c * L)}), partAcc,
+             {w, cr, cIdx(c * L)});
+  }
+}
+
+/// Merges the split partials of one (batch, kv head, row block):
+///   M = max_s m_s, l = sum_s exp(m_s - M) l_s,
+///   acc = sum_s exp(m_s - M) acc_s.
+void SdpaEmitter::emitMerge(Value item) {
+  const int64_t RB = p.rowBlock, L = p.lanes, vVecs = p.valueHeadDim / L;
+  Value rb = remui(item, p.numRowBlocks);
+  Value t = divui(item, p.numRowBlocks);
+  Value hkv = remui(t, p.kvHeads);
+  Value bi = divui(t, p.kvHeads);
+  Value first = muli(item, cIdx(p.numSplits));
+  Value last = addi(first, cIdx(p.numSplits));
+  Value accBuf = scratch({1, p.valueHeadDim});
+  Value rowBuf = scratch({p.valueHeadDim});
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    Value mMax = forLoop(first, last, cIdx(1), {negInf()},
+                         [&](Value s, ValueRange m) -> SmallVector<Value> {
+                           return {maxf(m[0], load(partM, {s, cr}))};
+                         })[0];
+    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mMax, negInf());
+    Value mUse = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mMax);
+    SmallVector<Value> init = {cF32(0.0)};
+    for (int64_t c = 0; c < vVecs; ++c)
+      init.push_back(splat(cF32(0.0)));
+    SmallVector<Value> sums = forLoop(
+        first, last, cIdx(1), init,
+        [&](Value s, ValueRange acc) -> SmallVector<Value> {
+          Value wgt =
+              math::ExpOp::create(b, loc, sub(load(partM, {s, cr}), mUse));
+          SmallVector<Value> next = {
+              add(acc[0], mul(wgt, load(partL, {s, cr})))};
+          Value wv = splat(wgt);
+          for (int64_t c = 0; c < vVecs; ++c)
+            next.push_back(fma(wv, vload(vecTy, partAcc, {s, cr, cIdx(c * L)}),
+                               acc[1 + c]));
+          return next;
+        });
+    for (int64_t c = 0; c < vVecs; ++c)
+      vstore(sums[1 + c], accBuf, {cIdx(0), cIdx(c * L)});
+    Value row = addi(muli(rb, cIdx(RB)), cr);
+    finalizeRow(accBuf, cIdx(0), sums[0], bi, hkv, rowIndex(hkv, row), rowBuf);
+  }
+}
+
+/// Emits `body(iv)` inside scf.parallel over [0, n), each iteration in its own
+/// alloca scope so that the scratch is released per item.
+static void parallelFor(OpBuilder &b, Location loc, int64_t n,
+                        function_ref<void(Value)> body) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value ub = arith::ConstantIndexOp::create(b, loc, n);
+  auto par = scf::ParallelOp::create(b, loc, ValueRange{zero},
+                                     ValueRange{ub}, ValueRange{one});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(par.getBody()->getTerminator());
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  Block *block = b.createBlock(&scope.getBodyRegion());
+  b.setInsertionPointToStart(block);
+  auto ret = memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
+  b.setInsertionPoint(ret);
+  body(par.getInductionVars()[0]);
+}
+
+void SdpaEmitter::emit() {
+  buf.keyScale = flatten(b, loc, buf.keyScale);
+  buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
+  buf.valueScale = flatten(b, loc, buf.valueScale);
+  buf.valueZeroPoint = flatten(b, loc, buf.valueZeroPoint);
+  softmaxScale = p.dynamicScale ? buf.dynamicScale : cF32(p.softmaxScale);
+
+  int64_t items = p.getNumItems();
+  if (p.numSplits > 1) {
+    partAcc = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({items, p.rowBlock, p.valueHeadDim}, f32),
+        b.getI64IntegerAttr(64));
+    partM = memref::AllocOp::create(
+        b, loc, MemRefType::get({items, p.rowBlock}, f32));
+    partL = memref::AllocOp::create(
+        b, loc, MemRefType::get({items, p.rowBlock}, f32));
+  }
+  parallelFor(b, loc, items, [&](Value w) { emitWorkItem(w); });
+  if (p.numSplits > 1)
+    parallelFor(b, loc, items / p.numSplits, [&](Value item) {
+      emitMerge(item);
+    });
+}
+
+void mlir::quantkv::emitSdpaKernel(OpBuilder &builder, Location loc,
+                                   const KernelPlan &plan,
+                                   const SdpaBuffers &buffers) {
+  SdpaEmitter(builder, loc, plan, buffers).emit();
+}
