@@ -65,6 +65,10 @@ struct Stats {
   uint64_t pipelineRuns[3] = {0, 0, 0}, pipelineSuccesses[3] = {0, 0, 0};
 } stats;
 
+/// QUANTKV_FUZZ_VERBOSE: print why each pipeline failed (to triage valid
+/// inputs that a pipeline rejects).
+bool verbose = false;
+
 void printStats() {
   static const char *names[] = {"fuse", "reference", "cpu"};
   llvm::errs() << "quantkv-fuzz: " << stats.inputs << " inputs, "
@@ -163,8 +167,22 @@ void runPipeline(int index, ModuleOp module,
   pm.enableVerifier(false); // VerifyAfterPass does it, and tells bugs apart.
   pm.addInstrumentation(std::make_unique<VerifyAfterPass>());
   build(pm);
-  if (failed(pm.run(*clone)))
+  std::string messages;
+  LogicalResult result = success();
+  {
+    ScopedDiagnosticHandler collect(module.getContext(), [&](Diagnostic &d) {
+      if (verbose && messages.empty())
+        messages = d.str();
+      return success();
+    });
+    result = pm.run(*clone);
+  }
+  if (failed(result)) {
+    if (verbose)
+      llvm::errs() << "quantkv-fuzz: pipeline " << index << " failed: "
+                   << messages << "\n";
     return;
+  }
   if (translate) {
     llvm::LLVMContext llvmContext;
     if (!translateModuleToLLVMIR(*clone, llvmContext))
@@ -181,6 +199,7 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
   quantkv::registerAllPasses();
   fullRegistry = new DialectRegistry();
   quantkv::registerAllDialects(*fullRegistry);
+  verbose = std::getenv("QUANTKV_FUZZ_VERBOSE") != nullptr;
   if (std::getenv("QUANTKV_FUZZ_STATS"))
     std::atexit(printStats);
   return 0;

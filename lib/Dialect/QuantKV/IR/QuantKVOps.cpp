@@ -216,6 +216,17 @@ LogicalResult SdpaOp::verify() {
   if (mismatch(vType.getDimSize(1), hkv))
     return emitOpError() << "'value' heads (" << vType.getDimSize(1)
                          << ") must equal 'key' heads (" << hkv << ")";
+  // Zero heads make the GQA group size Hq / Hkv zero or undefined, and a zero
+  // head dim makes the default scale 1/sqrt(D) infinite: neither is attention
+  // (and the lowerings divide by both). Empty batches and sequences are fine.
+  for (auto [name, size] : {std::pair<StringRef, int64_t>{"'query' heads", hq},
+                            {"'init' heads", outType.getDimSize(1)},
+                            {"'key' heads", hkv},
+                            {"'value' heads", vType.getDimSize(1)},
+                            {"'query' head dim", d},
+                            {"'key' head dim", kDim}})
+    if (size == 0)
+      return emitOpError() << name << " must be positive, got 0";
   if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
       (hkv == 0 || hq % hkv != 0))
     return emitOpError() << "'query' heads (" << hq
