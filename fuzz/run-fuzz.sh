@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs quantkv-fuzz for a bounded time (what `ninja fuzz` does).
+# Runs one fuzz target for a bounded time (what `ninja fuzz` does).
 #
-#   run-fuzz.sh FUZZER SEEDS_DIR WORK_DIR
+#   run-fuzz.sh FUZZER WORK_DIR [SEEDS_DIR]
 #   QUANTKV_FUZZ_SECONDS  total run time (default 60)
 #   QUANTKV_FUZZ_ARGS     extra libFuzzer flags (e.g. -seed=1 -jobs=2)
 #
@@ -10,7 +10,7 @@
 # non-zero when libFuzzer found a crash, a leak, a timeout or an OOM.
 set -euo pipefail
 
-fuzzer="$1" seeds="$2" work="$3"
+fuzzer="$1" work="$2" seeds="${3:-}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 seconds="${QUANTKV_FUZZ_SECONDS:-60}"
 mkdir -p "$work/corpus" "$work/artifacts"
@@ -20,12 +20,17 @@ mkdir -p "$work/corpus" "$work/artifacts"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+# MLIR text seeds come with the dialect's tokens; a target without seeds
+# (quantkv-fuzz-ops) starts from the empty input.
+extra=()
+[[ -n "$seeds" ]] && extra=(-dict="$here/quantkv.dict" "$work/corpus" "$seeds")
+[[ -z "$seeds" ]] && extra=("$work/corpus")
+
 # shellcheck disable=SC2086
 exec "$fuzzer" \
   -max_total_time="$seconds" \
   -timeout=20 -rss_limit_mb=4096 -max_len=4096 \
-  -dict="$here/quantkv.dict" \
   -artifact_prefix="$work/artifacts/" \
   -print_final_stats=1 \
   ${QUANTKV_FUZZ_ARGS:-} \
-  "$work/corpus" "$seeds"
+  "${extra[@]}"

@@ -39,49 +39,54 @@ ut_pass=$(( ${ut_total:-0} - ut_fail ))
 
 # ==== hardening (docs/Hardening.md) ========================================
 # In CI (CI=true) or with QUANTKV_HARDEN=1: an ASan + UBSan + libFuzzer build
-# of quantkv-opt and quantkv-fuzz in build-asan, the dialect and fuzz lit
-# tests under it, and a bounded fuzz run with a fixed seed (so a red run
-# reproduces). QUANTKV_HARDEN=0 skips it; a QUANTKV_SANITIZE=1 run, which
-# already runs everything sanitized, does not repeat it.
+# (build-asan) of quantkv-opt, quantkv-sweep and the two fuzz targets; the lit
+# suite under it (tests of tools not built there are UNSUPPORTED); and a
+# bounded run of each fuzz target with a fixed seed and input count, so that
+# a red run reproduces. QUANTKV_HARDEN=0 skips it; a QUANTKV_SANITIZE=1 run,
+# which already runs everything sanitized, does not repeat it.
 h_pass=0 h_fail=0
 if [[ "${QUANTKV_SANITIZE:-0}" != 1 &&
       "${QUANTKV_HARDEN:-${CI:-false}}" =~ ^(1|true)$ ]]; then
   asan="$root/build-asan"
   step_start=$SECONDS
-  echo "== hardening: ASan + UBSan build of quantkv-opt and quantkv-fuzz"
+  echo "== hardening: ASan + UBSan build"
   if QUANTKV_SANITIZE=1 QUANTKV_BUILD_DIR="$asan" \
-     QUANTKV_BUILD_TARGETS="quantkv-opt quantkv-fuzz quantkv-fuzz-seeds" \
+     QUANTKV_BUILD_TARGETS="quantkv-opt quantkv-sweep quantkv-fuzz quantkv-fuzz-ops quantkv-fuzz-seeds" \
      "$root/scripts/setup.sh"; then
     echo "== hardening: build took $((SECONDS - step_start)) s"
     export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
     step_start=$SECONDS
-    echo "== hardening: dialect and fuzz lit tests under ASan + UBSan"
+    echo "== hardening: lit under ASan + UBSan"
     h_out="$asan/lit-hardening.txt"
-    /usr/lib/llvm-22/bin/lit -v --filter '^QUANTKV :: (Dialect|Fuzz)/' "$asan/test" |
-      tee "$h_out" || status=1
+    /usr/lib/llvm-22/bin/lit -v "$asan/test" | tee "$h_out" || status=1
     h_pass=$(grep -cE '^PASS: |^XFAIL: ' "$h_out" || true)
     h_fail=$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$h_out" || true)
     echo "== hardening: lit took $((SECONDS - step_start)) s"
 
-    step_start=$SECONDS
-    runs="${QUANTKV_FUZZ_RUNS:-20000}"
-    echo "== hardening: fuzzing, $runs inputs, seed 1"
-    rm -rf "$asan/fuzz/ci"
-    if QUANTKV_FUZZ_SECONDS="${QUANTKV_FUZZ_SECONDS:-150}" \
-       QUANTKV_FUZZ_ARGS="-seed=1 -runs=$runs" \
-       "$root/fuzz/run-fuzz.sh" "$asan/bin/quantkv-fuzz" \
-         "$asan/fuzz/seeds" "$asan/fuzz/ci" > "$asan/fuzz-ci.log" 2>&1; then
-      h_pass=$((h_pass + 1))
-      tail -n 6 "$asan/fuzz-ci.log"
-    else
-      h_fail=$((h_fail + 1))
-      status=1
-      tail -n 60 "$asan/fuzz-ci.log"
-      echo "quantkv: the fuzzer found a crash; input in $asan/fuzz/ci/artifacts/"
-    fi
-    echo "== hardening: fuzzing took $((SECONDS - step_start)) s"
+    # name, input count, seeds
+    for spec in "quantkv-fuzz ${QUANTKV_FUZZ_RUNS:-40000} $asan/fuzz/seeds" \
+                "quantkv-fuzz-ops ${QUANTKV_FUZZ_OPS_RUNS:-600}"; do
+      read -r fuzzer runs seeds <<< "$spec"
+      step_start=$SECONDS
+      echo "== hardening: $fuzzer, $runs inputs, seed 1"
+      rm -rf "$asan/fuzz/ci-$fuzzer"
+      if QUANTKV_FUZZ_SECONDS="${QUANTKV_FUZZ_SECONDS:-150}" \
+         QUANTKV_FUZZ_ARGS="-seed=1 -runs=$runs" QUANTKV_FUZZ_STATS=1 \
+         "$root/fuzz/run-fuzz.sh" "$asan/bin/$fuzzer" \
+           "$asan/fuzz/ci-$fuzzer" ${seeds:+"$seeds"} \
+           > "$asan/$fuzzer-ci.log" 2>&1; then
+        h_pass=$((h_pass + 1))
+        grep -E '^(Done|quantkv-fuzz:)' "$asan/$fuzzer-ci.log" | tail -n 2
+      else
+        h_fail=$((h_fail + 1))
+        status=1
+        tail -n 60 "$asan/$fuzzer-ci.log"
+        echo "quantkv: $fuzzer found a bug; input in $asan/fuzz/ci-$fuzzer/artifacts/"
+      fi
+      echo "== hardening: $fuzzer took $((SECONDS - step_start)) s"
+    done
   else
     echo "quantkv: ASan build failed"
     h_fail=$((h_fail + 1))
