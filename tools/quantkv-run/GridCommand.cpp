@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 //
 // Checks the cartesian product of storage types x zero point x granularity x
-// mask x GQA x Skv x Sq in one process (one MLIR context, JIT at -O0 by
+// mask x GQA x Skv (Sq cycling through a list) in one process (one MLIR context, JIT at -O0 by
 // default), so that hundreds of configurations cost seconds rather than a
 // process start-up each. K and V use the same scheme in each configuration.
 //
@@ -164,8 +164,10 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
       for (GridGranularity gran : grans)
         for (MaskKind mask : masks)
           for (int64_t gqa : gqas)
-            for (int64_t kvLen : kvLens)
-              for (int64_t qLen : qLens) {
+            for (int64_t kvLen : kvLens) {
+                // Sq cycles through --q-lens rather than multiplying the grid:
+                // consecutive cells differ in Skv, so each Sq meets each Skv.
+                int64_t qLen = qLens[index % qLens.size()];
                 SdpaConfig c = base;
                 c.batch = 1;
                 c.kvHeads = kvHeads;

@@ -71,6 +71,8 @@ GRID OPTIONS (quantkv-run grid)
   --kv-lens 1,17,128   --q-lens 1,3   --head-dim 32   --kv-heads 2
   --math f32   --k-layout bsd   --causal-align bottom_right   --seed N
   --opt-level 0   --quiet (print failures only)
+  Sq cycles through --q-lens from one configuration to the next (it does not
+  multiply the grid).
   Prints one line per configuration and "N passed, M failed"; exit 1 on a
   failure.
 
