@@ -19,14 +19,13 @@ struct KindName {
   const char *mlir;
 };
 constexpr KindName kKinds[] = {
-    {ElementKind::s4, "s4", "si4"},     {ElementKind::u4, "u4", "ui4"},
-    {ElementKind::s8, "s8", "si8"},     {ElementKind::u8, "u8", "ui8"},
-    {ElementKind::s32, "s32", "si32"},  {ElementKind::f16, "f16", "f16"},
+    {ElementKind::s4, "s4", "si4"},      {ElementKind::u4, "u4", "ui4"},
+    {ElementKind::s8, "s8", "si8"},      {ElementKind::u8, "u8", "ui8"},
+    {ElementKind::s32, "s32", "si32"},   {ElementKind::f16, "f16", "f16"},
     {ElementKind::bf16, "bf16", "bf16"}, {ElementKind::f32, "f32", "f32"},
 };
 
-std::string shapeString(const std::array<int64_t, 4> &shape,
-                        const char *sep) {
+std::string shapeString(const std::array<int64_t, 4> &shape, const char *sep) {
   std::ostringstream os;
   for (size_t i = 0; i < shape.size(); ++i)
     os << (i ? sep : "") << shape[i];

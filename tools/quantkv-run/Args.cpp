@@ -140,8 +140,8 @@ std::vector<int64_t> Args::getIntList(const std::string &flag,
   return out;
 }
 
-std::vector<std::string>
-Args::getList(const std::string &flag, const std::vector<std::string> &dflt) {
+std::vector<std::string> Args::getList(const std::string &flag,
+                                       const std::vector<std::string> &dflt) {
   std::optional<std::string> text = get(flag);
   if (!text)
     return dflt;

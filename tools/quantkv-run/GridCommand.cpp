@@ -6,9 +6,10 @@
 //===----------------------------------------------------------------------===//
 //
 // Checks the cartesian product of storage types x zero point x granularity x
-// mask x GQA x Skv (Sq cycling through a list) in one process (one MLIR context, JIT at -O0 by
-// default), so that hundreds of configurations cost seconds rather than a
-// process start-up each. K and V use the same scheme in each configuration.
+// mask x GQA x Skv (Sq cycling through a list) in one process (one MLIR
+// context, JIT at -O0 by default), so that hundreds of configurations cost
+// seconds rather than a process start-up each. K and V use the same scheme in
+// each configuration.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,8 +53,8 @@ const char *toGridString(GridGranularity g) {
 /// A group size along a dim of `size`: 16 (D) or the largest of 32/16/8
 /// dividing it (S), else the whole dim when small, else 1.
 int64_t groupAlong(int64_t size, bool seq) {
-  for (int64_t g : seq ? std::vector<int64_t>{32, 16, 8}
-                       : std::vector<int64_t>{16, 8})
+  for (int64_t g :
+       seq ? std::vector<int64_t>{32, 16, 8} : std::vector<int64_t>{16, 8})
     if (size % g == 0 && size > g)
       return g;
   return size <= 32 ? size : 1;
@@ -165,55 +166,55 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
         for (MaskKind mask : masks)
           for (int64_t gqa : gqas)
             for (int64_t kvLen : kvLens) {
-                // Sq cycles through --q-lens rather than multiplying the grid:
-                // consecutive cells differ in Skv, so each Sq meets each Skv.
-                int64_t qLen = qLens[index % qLens.size()];
-                SdpaConfig c = base;
-                c.batch = 1;
-                c.kvHeads = kvHeads;
-                c.qHeads = kvHeads * gqa;
-                c.qLen = qLen;
-                c.kvLen = kvLen;
-                c.headDim = headDim;
-                c.mask = mask;
-                c.seed = seed + index++;
-                c.key = gridScheme(type, zp, gran, c.keyShape(),
-                                   c.keyHeadDimAxis(), c.keySeqAxis());
-                c.value = gridScheme(type, zp, gran, c.valueShape(), 3, 2);
-                std::string row;
-                bool ok = false;
-                if (std::string err = c.verify(); !err.empty()) {
-                  row = "invalid: " + err;
+              // Sq cycles through --q-lens rather than multiplying the grid:
+              // consecutive cells differ in Skv, so each Sq meets each Skv.
+              int64_t qLen = qLens[index % qLens.size()];
+              SdpaConfig c = base;
+              c.batch = 1;
+              c.kvHeads = kvHeads;
+              c.qHeads = kvHeads * gqa;
+              c.qLen = qLen;
+              c.kvLen = kvLen;
+              c.headDim = headDim;
+              c.mask = mask;
+              c.seed = seed + index++;
+              c.key = gridScheme(type, zp, gran, c.keyShape(),
+                                 c.keyHeadDimAxis(), c.keySeqAxis());
+              c.value = gridScheme(type, zp, gran, c.valueShape(), 3, 2);
+              std::string row;
+              bool ok = false;
+              if (std::string err = c.verify(); !err.empty()) {
+                row = "invalid: " + err;
+              } else {
+                SdpaData data = generateSdpaData(c);
+                SdpaRunResult r = runSdpa(*ctx, c, data, options);
+                if (!r.error.empty()) {
+                  row = "error: " + r.error;
                 } else {
-                  SdpaData data = generateSdpaData(c);
-                  SdpaRunResult r = runSdpa(*ctx, c, data, options);
-                  if (!r.error.empty()) {
-                    row = "error: " + r.error;
-                  } else {
-                    ok = r.stats.passed();
-                    char buf[96];
-                    std::snprintf(buf, sizeof(buf), "max_abs %.2e max_rel %.2e",
-                                  r.stats.maxAbsError, r.stats.maxRelError);
-                    row = buf;
-                  }
+                  ok = r.stats.passed();
+                  char buf[96];
+                  std::snprintf(buf, sizeof(buf), "max_abs %.2e max_rel %.2e",
+                                r.stats.maxAbsError, r.stats.maxRelError);
+                  row = buf;
                 }
-                (ok ? passed : failed)++;
-                if (!quiet || !ok)
-                  std::printf("%s %-3s zp=%-3s %-11s %-8s gqa=%lld Skv=%-4lld "
-                              "Sq=%lld  %s\n",
-                              ok ? "PASS" : "FAIL", toString(type),
-                              zp ? "on" : "off", toGridString(gran),
-                              toString(mask), static_cast<long long>(gqa),
-                              static_cast<long long>(kvLen),
-                              static_cast<long long>(qLen), row.c_str());
               }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+              (ok ? passed : failed)++;
+              if (!quiet || !ok)
+                std::printf("%s %-3s zp=%-3s %-11s %-8s gqa=%lld Skv=%-4lld "
+                            "Sq=%lld  %s\n",
+                            ok ? "PASS" : "FAIL", toString(type),
+                            zp ? "on" : "off", toGridString(gran),
+                            toString(mask), static_cast<long long>(gqa),
+                            static_cast<long long>(kvLen),
+                            static_cast<long long>(qLen), row.c_str());
+            }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf("grid: D=%lld Hkv=%lld math=%s k_layout=%s causal=%s, %.1f s\n",
-              static_cast<long long>(headDim),
-              static_cast<long long>(kvHeads), toString(base.math),
-              toString(base.kLayout), toString(base.causalAlign), seconds);
+              static_cast<long long>(headDim), static_cast<long long>(kvHeads),
+              toString(base.math), toString(base.kLayout),
+              toString(base.causalAlign), seconds);
   std::printf("%lld passed, %lld failed\n", static_cast<long long>(passed),
               static_cast<long long>(failed));
   return failed ? kExitCheckFailed : kExitOk;

@@ -21,9 +21,9 @@ using namespace quantkv_run;
 
 std::set<std::string> quantkv_run::sdpaFlags() {
   std::set<std::string> flags = {
-      "batch",    "q-heads", "kv-heads",     "q-len",  "kv-len", "head-dim",
-      "v-head-dim", "mask",  "causal-align", "math",   "k-layout", "scale",
-      "seed",     "repeat",  "target",       "dump",   "opt-level"};
+      "batch",      "q-heads", "kv-heads",     "q-len", "kv-len",   "head-dim",
+      "v-head-dim", "mask",    "causal-align", "math",  "k-layout", "scale",
+      "seed",       "repeat",  "target",       "dump",  "opt-level"};
   for (const char *p : {"k", "v"})
     for (const char *f :
          {"type", "quant", "group", "group-shape", "axis", "zp-type"})
@@ -89,7 +89,8 @@ static void parseScheme(Args &args, const std::string &p, int64_t dAxis,
     if (args.has(p + "-group-shape")) {
       std::vector<int64_t> shape = args.getIntList(p + "-group-shape", {});
       if (shape.size() != 4) {
-        args.fail("--" + p + "-group-shape needs 4 comma-separated sizes, got '" +
+        args.fail("--" + p +
+                  "-group-shape needs 4 comma-separated sizes, got '" +
                   args.getString(p + "-group-shape", "") + "'");
         return;
       }
@@ -128,7 +129,8 @@ SdpaConfig quantkv_run::parseSdpaConfig(Args &args) {
   if (auto m = parseMaskKind(text))
     c.mask = *m;
   else
-    args.fail("unknown --mask '" + text + "' (expected none, causal or explicit)");
+    args.fail("unknown --mask '" + text +
+              "' (expected none, causal or explicit)");
   text = args.getString("causal-align", "bottom_right");
   if (auto a = parseCausalAlign(text))
     c.causalAlign = *a;
@@ -141,7 +143,8 @@ SdpaConfig quantkv_run::parseSdpaConfig(Args &args) {
   if (auto m = parseMathMode(text))
     c.math = *m;
   else
-    args.fail("unknown --math '" + text + "' (expected f32, bf16, f16 or int8)");
+    args.fail("unknown --math '" + text +
+              "' (expected f32, bf16, f16 or int8)");
   text = args.getString("k-layout", "bsd");
   if (auto l = parseKLayout(text))
     c.kLayout = *l;
@@ -332,13 +335,12 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
                   result.tolerance.rtol, toString(config.math),
                   s.passed() ? "PASS" : "FAIL");
       if (!s.passed())
-        std::printf("  %lld of %lld elements out of tolerance; first at %lld: "
-                    "out %.9g, ref %.9g\n",
-                    static_cast<long long>(s.numBad),
-                    static_cast<long long>(s.count),
-                    static_cast<long long>(s.firstBadIndex),
-                    result.output[s.firstBadIndex],
-                    result.reference[s.firstBadIndex]);
+        std::printf(
+            "  %lld of %lld elements out of tolerance; first at %lld: "
+            "out %.9g, ref %.9g\n",
+            static_cast<long long>(s.numBad), static_cast<long long>(s.count),
+            static_cast<long long>(s.firstBadIndex),
+            result.output[s.firstBadIndex], result.reference[s.firstBadIndex]);
     }
     std::fflush(stdout);
   }

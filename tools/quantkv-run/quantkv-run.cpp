@@ -20,7 +20,8 @@
 
 using namespace quantkv_run;
 
-static const char kHelp[] = R"(quantkv-run: compile and run quantkv code on the CPU and check it
+static const char kHelp[] =
+    R"(quantkv-run: compile and run quantkv code on the CPU and check it
 
 USAGE
   quantkv-run sdpa [options]            generate, compile, run one SDPA
@@ -103,7 +104,7 @@ int main(int argc, char **argv) {
     return runGridCommand(rest);
   if (command.size() > 5 && command.substr(command.size() - 5) == ".mlir")
     return runFileCommand(command, rest);
-  if (command == "-" )
+  if (command == "-")
     return runFileCommand(command, rest);
   return usageError("unknown command '" + command +
                     "' (expected sdpa, grid or FILE.mlir; see --help)");

@@ -77,9 +77,7 @@ struct QuantScheme {
   std::optional<ElementKind> zeroPointType;
 
   bool isQuantized() const { return isInteger(type); }
-  ElementKind getZeroPointType() const {
-    return zeroPointType.value_or(type);
-  }
+  ElementKind getZeroPointType() const { return zeroPointType.value_or(type); }
 
   static QuantScheme plain(ElementKind type);
   static QuantScheme perTensor(ElementKind type, bool zeroPoint = false);
@@ -90,7 +88,8 @@ struct QuantScheme {
 
   /// The quantkv attribute text, e.g. "#quantkv.per_group<[1, 1, 1, 32]>".
   std::string granularityAttr() const;
-  /// Short description, e.g. "s4 per_group[1,1,1,32]" or "u8 per_channel(3) zp:u8".
+  /// Short description, e.g. "s4 per_group[1,1,1,32]" or "u8 per_channel(3)
+  /// zp:u8".
   std::string describe() const;
 };
 
