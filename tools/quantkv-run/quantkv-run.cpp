@@ -30,27 +30,10 @@ USAGE
               [--seed N] [--rtol R] [--atol A] [--opt-level N] [--print-inputs]
 
 SDPA OPTIONS (quantkv-run sdpa)
-  --batch B --q-heads HQ --kv-heads HKV --q-len SQ --kv-len SKV --head-dim D
-  [--v-head-dim DV]                     shapes (defaults 1 1 1 1 16 64; DV = D)
-  --k-type T / --v-type T               s4 | u4 | s8 | u8 | f16 | bf16 | f32 (default s8)
-  --k-quant per_tensor|per_channel|per_group
-                                        default per_group with --k-group or
-                                        --k-group-shape, else per_channel
-  --k-group G                           groups of G along the head dim
-  --k-group-shape a,b,c,d               explicit 4-d group (stored layout),
-                                        e.g. 1,1,64,1 = 64 tokens per scale
-  --k-axis N                            per_channel axis (default: head dim)
-  --k-zp [--k-zp-type T]                asymmetric, zero point of type
-                                        s4|u4|s8|u8|s32|f32 (default: k-type)
-  --v-quant, --v-group, --v-group-shape, --v-axis, --v-zp, --v-zp-type
-                                        the same for V
-  --k-layout bsd|bds                    K as [B,Hkv,Skv,D] or [B,Hkv,D,Skv]
-  --mask none|causal|explicit           explicit: additive [B,1,Sq,Skv] f32
-  --causal-align top_left|bottom_right  (default bottom_right)
-  --math f32|bf16|f16|int8              math mode (default f32)
-  --scale F                             softmax scale (default 1/sqrt(D))
-  --seed N                              data seed (default 1)
-  --target reference|cpu|spirv          reference = quantkv-reference-pipeline
+)";
+
+static const char kHelpTool[] =
+    R"(  --target reference|cpu|spirv          reference = quantkv-reference-pipeline
                                         cpu = quantkv-cpu-pipeline
   --check                               compare with the f64 C++ reference
   --repeat N                            run N times, report the median time
@@ -93,7 +76,7 @@ int main(int argc, char **argv) {
     return usageError("missing command (sdpa, grid or FILE.mlir; see --help)");
   for (const std::string &a : args)
     if (a == "--help" || a == "-h" || a == "-help") {
-      std::cout << kHelp;
+      std::cout << kHelp << sdpaConfigHelp() << kHelpTool;
       return kExitOk;
     }
   std::string command = args.front();
