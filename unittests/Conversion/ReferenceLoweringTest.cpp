@@ -14,7 +14,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "quantkv/InitAllDialects.h"
-#include "quantkv/InitAllPasses.h"
 #include "quantkv/Pipelines/Pipelines.h"
 #include "quantkv/Runtime/JitModule.h"
 #include "quantkv/Testing/Numerics.h"
@@ -34,8 +33,8 @@ namespace {
 
 class ReferenceLoweringTest : public ::testing::Test {
 public:
-  static void SetUpTestSuite() { registerAllPasses(); }
-
+  // No pass registration on purpose: the JIT must work for library users
+  // that never register passes for a command line.
   ReferenceLoweringTest() {
     DialectRegistry registry;
     registerAllDialects(registry);
