@@ -114,7 +114,7 @@ struct Tolerance {
   double rtol;
 };
 
-/// The tolerance of each math mode (see docs/Testing.md):
+/// The tolerance of each math mode (see docs/Reference.md):
 ///   f32  1e-4 + 1e-4 |r|  (f32 arithmetic against f64)
 ///   f16  5e-3 + 5e-3 |r|  (Q, K', P rounded to f16: 2^-11 relative each)
 ///   bf16 4e-2 + 4e-2 |r|  (Q, K', P rounded to bf16: 2^-8 relative each)
