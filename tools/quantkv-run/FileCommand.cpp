@@ -80,6 +80,12 @@ static std::string makeSlot(Type type, Slot &slot) {
              " (supported: f32, f16, bf16, i4/si4/ui4, i8/si8/ui8, i32/si32)";
     std::vector<int64_t> shape(tensorType.getShape().begin(),
                                tensorType.getShape().end());
+    double count = 1;
+    for (int64_t d : shape)
+      count *= static_cast<double>(d);
+    if (count > static_cast<double>(int64_t(1) << 28))
+      return "tensor too large for quantkv-run (" + slot.typeText +
+             ", more than 2^28 elements)";
     if (shape.empty() && isPacked4Bit(*kind))
       return "rank-0 4-bit tensors are not supported";
     slot.tensor = HostTensor(*kind, shape);
