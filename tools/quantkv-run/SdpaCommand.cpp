@@ -27,7 +27,7 @@ std::set<std::string> quantkv_run::sdpaFlags() {
 
 std::set<std::string> quantkv_run::sdpaSwitches() {
   std::set<std::string> switches = sdpaConfigSwitches();
-  switches.insert({"check", "json", "help"});
+  switches.insert({"check", "json", "help", "print-mlir"});
   return switches;
 }
 
@@ -173,6 +173,11 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
     return usageError(args.error());
   if (std::string err = config.verify(); !err.empty())
     return usageError(err);
+
+  if (args.has("print-mlir")) {
+    std::cout << emitSdpaModule(config);
+    return kExitOk;
+  }
 
   SdpaData data = generateSdpaData(config);
   std::unique_ptr<mlir::MLIRContext> ctx = createContext();

@@ -40,6 +40,7 @@ static const char kHelpTool[] =
   --json                                one machine-readable JSON line
   --dump DIR                            write inputs/outputs as .npy + manifest.json
   --opt-level N                         JIT optimization level 0-3 (default 2)
+  --print-mlir                          print the generated module and exit
 
 TOLERANCE (--check): an element passes when |out - ref| <= atol + rtol*|ref|
   math f32:  atol 1e-4, rtol 1e-4   (f32 arithmetic against f64)
