@@ -51,7 +51,7 @@ TOLERANCE (--check): an element passes when |out - ref| <= atol + rtol*|ref|
   checks the compiler, not the quantization error.
 
 GRID OPTIONS (quantkv-run grid)
-  --types s4,u4,s8,u8   --zp off,on   --granularities per_tensor,per_channel,
+  --types s4,u4,s8,u8   --v-types (default: V as K)   --zp off,on   --granularities per_tensor,per_channel,
   per_group_d,per_group_s   --masks none,causal,explicit   --gqa 1,4
   --kv-lens 1,17,128   --q-lens 1,3   --head-dim 32   --kv-heads 2
   --math f32   --k-layout bsd   --causal-align bottom_right   --seed N
