@@ -159,7 +159,22 @@ static void printValue(double v, bool isInt) {
 /// Prints a tensor, every value when small, else a summary.
 static void printTensor(const char *what, size_t index, const Slot &slot) {
   if (slot.isScalar) {
-    std::printf("%s %zu: %s (scalar)\n", what, index, slot.typeText.c_str());
+    std::printf("%s %zu: %s = ", what, index, slot.typeText.c_str());
+    if (slot.scalarIsFloat && slot.scalarWidth == 32) {
+      float f;
+      std::memcpy(&f, &slot.scalarBits, 4);
+      std::printf("%.6g\n", f);
+    } else if (slot.scalarIsFloat) {
+      double d;
+      std::memcpy(&d, &slot.scalarBits, 8);
+      std::printf("%.6g\n", d);
+    } else if (slot.scalarWidth == 32) {
+      int32_t i;
+      std::memcpy(&i, &slot.scalarBits, 4);
+      std::printf("%d\n", i);
+    } else {
+      std::printf("%lld\n", static_cast<long long>(slot.scalarBits));
+    }
     return;
   }
   std::vector<double> v = values(slot);
