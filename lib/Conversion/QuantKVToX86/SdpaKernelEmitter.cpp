@@ -29,6 +29,7 @@
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -442,6 +443,7 @@ private:
 
   void emitWorkItem(Value w);
   void emitMerge(Value item);
+  void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
 
   OpBuilder &b;
   Location loc;
@@ -744,23 +746,70 @@ void SdpaEmitter::emitMerge(Value item) {
   }
 }
 
-/// Emits `body(iv)` inside scf.parallel over [0, n), each iteration in its own
-/// alloca scope so that the scratch is released per item.
-static void parallelFor(OpBuilder &b, Location loc, int64_t n,
-                        function_ref<void(Value)> body) {
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value ub = arith::ConstantIndexOp::create(b, loc, n);
+/// Emits scf.parallel over [0, n) whose body calls a private function
+/// holding `body(iv)`. Outlining keeps each item's scratch (memref.alloca) in
+/// a function entry block: allocated once per call, never growing the stack
+/// across iterations, and the loop body stays a single block whichever way
+/// the loop is lowered (sequential, or omp.wsloop inside an alloca scope).
+void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
+                              function_ref<void(Value)> body) {
+  // Everything the body reads becomes an argument of the outlined function.
+  SmallVector<Value *> captured = {&buf.query,      &buf.key,
+                                   &buf.keyScale,   &buf.keyZeroPoint,
+                                   &buf.value,      &buf.valueScale,
+                                   &buf.valueZeroPoint, &buf.mask,
+                                   &buf.output,     &softmaxScale,
+                                   &partAcc,        &partM,
+                                   &partL};
+  SmallVector<Value> outer;
+  SmallVector<Type> types = {b.getIndexType()};
+  for (Value *v : captured)
+    if (*v) {
+      outer.push_back(*v);
+      types.push_back(v->getType());
+    }
+
+  auto parentFunc =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
+  if (!parentFunc)
+    parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+  std::string name =
+      (parentFunc.getSymName() + "_sdpa_" + suffix).str();
+  auto module = parentFunc->getParentOfType<ModuleOp>();
+  for (int i = 0; module.lookupSymbol(name); ++i)
+    name = (parentFunc.getSymName() + "_sdpa_" + suffix + "_" + Twine(i)).str();
+
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(parentFunc);
+    auto func = func::FuncOp::create(b, loc, name,
+                                     b.getFunctionType(types, {}));
+    func.setPrivate();
+    Block *entry = b.createBlock(&func.getBody(), {}, types,
+                                 SmallVector<Location>(types.size(), loc));
+    b.setInsertionPointToStart(entry);
+    auto ret = func::ReturnOp::create(b, loc);
+    b.setInsertionPoint(ret);
+    SmallVector<Value> saved;
+    unsigned argIdx = 1;
+    for (Value *v : captured) {
+      saved.push_back(*v);
+      if (*v)
+        *v = entry->getArgument(argIdx++);
+    }
+    body(entry->getArgument(0));
+    for (auto [v, old] : llvm::zip(captured, saved))
+      *v = old;
+  }
+
+  Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
   auto par = scf::ParallelOp::create(b, loc, ValueRange{zero},
                                      ValueRange{ub}, ValueRange{one});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(par.getBody()->getTerminator());
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  Block *block = b.createBlock(&scope.getBodyRegion());
-  b.setInsertionPointToStart(block);
-  auto ret = memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
-  b.setInsertionPoint(ret);
-  body(par.getInductionVars()[0]);
+  SmallVector<Value> args = {par.getInductionVars()[0]};
+  args.append(outer.begin(), outer.end());
+  func::CallOp::create(b, loc, name, TypeRange{}, args);
 }
 
 void SdpaEmitter::emit() {
@@ -781,11 +830,10 @@ void SdpaEmitter::emit() {
     partL = memref::AllocOp::create(
         b, loc, MemRefType::get({items, p.rowBlock}, f32));
   }
-  parallelFor(b, loc, items, [&](Value w) { emitWorkItem(w); });
+  parallelFor("item", items, [&](Value w) { emitWorkItem(w); });
   if (p.numSplits > 1)
-    parallelFor(b, loc, items / p.numSplits, [&](Value item) {
-      emitMerge(item);
-    });
+    parallelFor("merge", items / p.numSplits,
+                [&](Value item) { emitMerge(item); });
 }
 
 void mlir::quantkv::emitSdpaKernel(OpBuilder &builder, Location loc,
