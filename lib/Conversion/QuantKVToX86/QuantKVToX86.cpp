@@ -39,7 +39,8 @@ struct QuantKVLowerToX86Pass
     options.kvTile = kvTile;
     options.enableAmx = enableAmx;
     if (kvTile <= 0) {
-      getOperation().emitError("kv-tile must be positive, got ") << kvTile;
+      getOperation().emitError("kv-tile must be positive, got ")
+          << static_cast<int64_t>(kvTile);
       return signalPassFailure();
     }
 
