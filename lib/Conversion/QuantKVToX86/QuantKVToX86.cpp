@@ -16,6 +16,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "quantkv/Conversion/QuantKVToLinalg/QuantKVToLinalg.h"
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 #include "quantkv/Conversion/Utils/StorageTypeConverter.h"
 #include "quantkv/Dialect/QuantKV/IR/QuantKVDialect.h"
@@ -53,12 +55,21 @@ struct QuantKVLowerToX86Pass
                            bufferization::BufferizationDialect,
                            linalg::LinalgDialect, x86vector::X86VectorDialect,
                            amx::AMXDialect>();
+    // The reference patterns lower whatever is left with their linalg ops
+    // and upstream ops they take unpacked operands from.
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
-    populateQuantKVToX86ConversionPatterns(converter, patterns, options);
+    populateQuantKVToX86ConversionPatterns(converter, patterns, options,
+                                           /*benefit=*/2);
+    populateQuantKVToLinalgConversionPatterns(converter, patterns);
     populateStorageSignatureConversion(converter, patterns, target);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
+
+    RewritePatternSet decompose(ctx);
+    populateDecomposeLinalgAggregatePatterns(decompose);
+    walkAndApplyPatterns(getOperation(), std::move(decompose));
 
     RewritePatternSet finalization(ctx);
     populateX86KernelFinalizationPatterns(finalization);
