@@ -170,6 +170,49 @@ private:
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
+  /// Sums each of `vecs` (n = 1, 2, 4 or 8 vectors of 16 f32) into lane i
+  /// of one vector<n>. Adjacent vectors are merged first (each merge halves
+  /// the lanes per source: lane segments of a and b side by side), then the
+  /// single vector is folded onto itself.
+  Value multiReduce(ArrayRef<Value> vecs) {
+    SmallVector<Value> cur(vecs.begin(), vecs.end());
+    int64_t width = p.lanes, seg = p.lanes; // lanes per source in a vector
+    while (cur.size() > 1) {
+      SmallVector<Value> next;
+      int64_t segs = width / seg; // sources per vector
+      for (size_t v = 0; v + 1 < cur.size(); v += 2) {
+        SmallVector<int64_t> lo, hi;
+        for (int64_t src = 0; src < 2 * segs; ++src) {
+          int64_t base = (src < segs ? 0 : width) + (src % segs) * seg;
+          for (int64_t l = 0; l < seg / 2; ++l) {
+            lo.push_back(base + l);
+            hi.push_back(base + seg / 2 + l);
+          }
+        }
+        Value a = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], lo);
+        Value c = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], hi);
+        next.push_back(add(a, c));
+      }
+      cur = next;
+      seg /= 2;
+    }
+    Value v = cur[0];
+    while (seg > 1) {
+      int64_t segs = width / seg;
+      SmallVector<int64_t> lo, hi;
+      for (int64_t src = 0; src < segs; ++src)
+        for (int64_t l = 0; l < seg / 2; ++l) {
+          lo.push_back(src * seg + l);
+          hi.push_back(src * seg + seg / 2 + l);
+        }
+      v = add(vector::ShuffleOp::create(b, loc, v, v, lo),
+              vector::ShuffleOp::create(b, loc, v, v, hi));
+      width /= 2;
+      seg /= 2;
+    }
+    return v;
+  }
+
   //===--------------------------------------------------------------------===//
   // Quantization parameters
   //===--------------------------------------------------------------------===//
@@ -575,6 +618,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
       SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
                                              buf.keyZeroPoint, bi, hkv, j, 0,
                                              dVecs);
+      SmallVector<Value> sums;
       for (int64_t r = 0; r < RB; ++r) {
         // Two independent fma chains hide the fma latency.
         Value acc[2];
@@ -583,8 +627,22 @@ void SdpaEmitter::emitWorkItem(Value w) {
           Value &a = acc[c % 2];
           a = a ? fma(q, k[c], a) : mul(q, k[c]);
         }
-        Value sum = acc[1] ? add(acc[0], acc[1]) : acc[0];
-        store(treeReduce(sum, /*isMax=*/false), sBuf, {cIdx(r), jj});
+        sums.push_back(acc[1] ? add(acc[0], acc[1]) : acc[0]);
+      }
+      // The block's rows are reduced together (a transpose-add tree), which
+      // costs about half of one horizontal reduction per row.
+      for (int64_t r0 = 0; r0 < RB; r0 += 8) {
+        int64_t n = std::min<int64_t>(8, RB - r0);
+        if (!llvm::isPowerOf2_64(n)) {
+          for (int64_t r = r0; r < r0 + n; ++r)
+            store(treeReduce(sums[r], /*isMax=*/false), sBuf, {cIdx(r), jj});
+          continue;
+        }
+        Value reduced = multiReduce(ArrayRef<Value>(sums).slice(r0, n));
+        for (int64_t r = 0; r < n; ++r)
+          store(vector::ExtractOp::create(b, loc, reduced,
+                                          ArrayRef<int64_t>{r}),
+                sBuf, {cIdx(r0 + r), jj});
       }
       return SmallVector<Value>{};
     });
