@@ -405,6 +405,35 @@ private:
     return vecs;
   }
 
+  /// Prefetches every cache line of token j of a cache operand (and its
+  /// token-varying scale entry).
+  void prefetchRow(const CacheOperandPlan &cp, Value mem, Value scaleFlat,
+                   Value bi, Value hi, Value j, int64_t dim) {
+    int64_t bytes = cp.storage == CacheStorage::Int4   ? dim / 2
+                    : cp.storage == CacheStorage::Int8 ? dim
+                                                       : dim * 4;
+    int64_t elemsPerLine =
+        cp.storage == CacheStorage::Int4
+            ? 128
+            : (cp.storage == CacheStorage::Int8 ? 64 : 16);
+    int64_t storedDim = cp.storage == CacheStorage::Int4 ? dim / 2 : dim;
+    for (int64_t off = 0; off < bytes; off += 64) {
+      int64_t col = off / 64 * elemsPerLine;
+      if (cp.storage == CacheStorage::Int4)
+        col /= 2;
+      if (col >= storedDim)
+        break;
+      memref::PrefetchOp::create(b, loc, mem, ValueRange{bi, hi, j, cIdx(col)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
+    if (cp.quantized && !cp.tokenInvariant)
+      memref::PrefetchOp::create(
+          b, loc, scaleFlat,
+          ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))}, /*isWrite=*/false,
+          /*localityHint=*/3, /*isDataCache=*/true);
+  }
+
   //===--------------------------------------------------------------------===//
   // Kernel pieces
   //===--------------------------------------------------------------------===//
@@ -615,6 +644,14 @@ void SdpaEmitter::emitWorkItem(Value w) {
     // Scores: each K row is unpacked and dequantized once for all rows.
     forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
       Value j = addi(j0, jj);
+      // Software prefetch: the next tile's K row and this tile's V row. The
+      // out-of-order window alone keeps too few cache lines in flight to
+      // stream at DRAM bandwidth.
+      Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(T)),
+                                           cIdx(p.kvLen - 1));
+      prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
+      prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j,
+                  p.valueHeadDim);
       SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
                                              buf.keyZeroPoint, bi, hkv, j, 0,
                                              dVecs);
