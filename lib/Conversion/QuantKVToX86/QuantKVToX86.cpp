@@ -15,6 +15,8 @@
 #include "quantkv/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/TargetParser/Host.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 #include "quantkv/Conversion/QuantKVToLinalg/QuantKVToLinalg.h"
@@ -35,11 +37,20 @@ struct QuantKVLowerToX86Pass
     : public quantkv::impl::QuantKVLowerToX86PassBase<QuantKVLowerToX86Pass> {
   using Base::Base;
 
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    // VNNI dot products are emitted as llvm.call_intrinsic.
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     X86KernelOptions options;
     options.kvTile = kvTile;
     options.enableAmx = enableAmx;
+    // The JIT compiles for the host, so the host decides the instructions.
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    options.hasVnni = features.lookup("avx512vnni");
     if (kvTile <= 0) {
       getOperation().emitError("kv-tile must be positive, got ")
           << static_cast<int64_t>(kvTile);

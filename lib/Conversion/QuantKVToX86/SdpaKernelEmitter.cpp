@@ -30,6 +30,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -120,6 +121,10 @@ private:
   }
   Value scratch(ArrayRef<int64_t> shape) {
     return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
+                                    b.getI64IntegerAttr(64));
+  }
+  Value scratchOf(ArrayRef<int64_t> shape, Type elem) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elem),
                                     b.getI64IntegerAttr(64));
   }
   Value load(Value memref, ValueRange idx) {
@@ -488,7 +493,7 @@ private:
   /// int8 math: Q row r of `qBuf` is quantized symmetrically to [-127, 127]
   /// with scale max|q| / 127 and replaced by its dequantized value, so the
   /// contraction sees exactly the integer row times its scale.
-  void quantizeQueryRow(Value qBuf, Value r) {
+  Value quantizeQueryRow(Value qBuf, Value r, Value qi8Buf = Value()) {
     int64_t dVecs = p.headDim / p.lanes;
     Value amax;
     for (int64_t c = 0; c < dVecs; ++c) {
@@ -510,7 +515,147 @@ private:
       Value dq = arith::SelectOp::create(b, loc, splat(isZero), zero,
                                          mul(qi, sV));
       vstore(dq, qBuf, {r, cIdx(c * p.lanes)});
+      if (qi8Buf) {
+        Value qz = arith::SelectOp::create(b, loc, splat(isZero), zero, qi);
+        Value i = arith::FPToSIOp::create(
+            b, loc, VectorType::get({p.lanes}, b.getI8Type()), qz);
+        vstore(i, qi8Buf, {r, cIdx(c * p.lanes)});
+      }
     }
+    return arith::SelectOp::create(b, loc, isZero, cF32(0.0), rowScale);
+  }
+
+  /// vpdpbusd: acc + sum over each 4-byte lane of u8(a) * s8(b). The
+  /// intrinsic sits in a private helper function (inlined by LLVM) because
+  /// the buffer deallocation passes reject ops without memory-effect
+  /// information, which llvm.call_intrinsic is, in functions they analyze.
+  Value dpbusd(Value acc, Value a, Value bv) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    // (Inside scf.for body builders the enclosing ops are not linked yet:
+    // the module was recorded when emission started.)
+    StringRef name = "__quantkv_vpdpbusd_512";
+    auto bytes64 = VectorType::get({64}, b.getI8Type());
+    auto type =
+        LLVM::LLVMFunctionType::get(i32x16, {i32x16, bytes64, bytes64});
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto func = LLVM::LLVMFuncOp::create(b, loc, name, type,
+                                           LLVM::Linkage::Internal);
+      Block *entry = func.addEntryBlock(b);
+      b.setInsertionPointToStart(entry);
+      Value r = LLVM::CallIntrinsicOp::create(
+                    b, loc, i32x16,
+                    b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                    entry->getArguments())
+                    .getResult(0);
+      LLVM::ReturnOp::create(b, loc, r);
+    }
+    return LLVM::CallOp::create(b, loc, TypeRange{i32x16}, name,
+                                ValueRange{acc, a, bv})
+        .getResult();
+  }
+
+  /// Lane vector of one per-group value for 64 bytes of K starting at D
+  /// index `base`: lane l covers elements base + 4l .. base + 4l + 3.
+  Value laneGroupVector(const CacheOperandPlan &cp, Value bi, Value hi,
+                        Value j, int64_t base,
+                        function_ref<Value(Value)> valueAt) {
+    if (cp.alongD == ScaleAlongD::PerRow)
+      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(0))));
+    int64_t g = cp.groupShape[3];
+    Value v = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+    for (int64_t first = g; first < 64; first += g) {
+      SmallVector<bool> lanes;
+      for (int64_t l = 0; l < p.lanes; ++l)
+        lanes.push_back(4 * l >= first);
+      auto maskType = VectorType::get({p.lanes}, b.getI1Type());
+      Value mask = arith::ConstantOp::create(
+          b, loc, maskType, DenseElementsAttr::get(maskType, lanes));
+      Value s = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base + first))));
+      v = arith::SelectOp::create(b, loc, mask, s, v);
+    }
+    return v;
+  }
+
+  /// int8 math with VNNI: the scores of token j for every row of the block,
+  /// each an integer dot product of the u8-biased K row with the s8 Q row per
+  /// 4-element lane, corrected for the bias and zero point with the lane sums
+  /// of Q, scaled per group, then summed.
+  SmallVector<Value> vnniScores(Value bi, Value hkv, Value j, Value qi8Buf,
+                                Value qslBuf) {
+    const CacheOperandPlan &cp = p.key;
+    int64_t D = p.headDim;
+    Type i8 = b.getI8Type();
+    Value bytes;
+    int64_t bias = 0;
+    if (cp.storage == CacheStorage::Int4) {
+      Value packed = vload(VectorType::get({D / 2}, i8), buf.key,
+                           {bi, hkv, j, cIdx(0)});
+      if (cp.isSigned) {
+        // x + 8 of a two's complement nibble is x with its top bit flipped.
+        packed = arith::XOrIOp::create(
+            b, loc, packed,
+            splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
+        bias = 8;
+      }
+      Value nibbles = vector::BitCastOp::create(
+          b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
+      bytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
+                                     nibbles);
+    } else {
+      bytes = vload(VectorType::get({D}, i8), buf.key, {bi, hkv, j, cIdx(0)});
+      if (cp.isSigned) {
+        bytes = arith::XOrIOp::create(
+            b, loc, bytes,
+            splatInt(VectorType::get({D}, i8), static_cast<int8_t>(0x80)));
+        bias = 128;
+      }
+    }
+    int64_t chunks = D / 64;
+    SmallVector<Value> kc, scaleV, negZ;
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value slice = chunks == 1 ? bytes
+                                : vector::ExtractStridedSliceOp::create(
+                                      b, loc, VectorType::get({64}, i8), bytes,
+                                      b.getI64ArrayAttr({c * 64}),
+                                      b.getI64ArrayAttr({64}),
+                                      b.getI64ArrayAttr({1}))
+                                      .getResult();
+      kc.push_back(slice);
+      scaleV.push_back(laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) {
+        return loadScale(cp, buf.keyScale, l);
+      }));
+      if (bias || cp.hasZeroPoint)
+        negZ.push_back(
+            laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) -> Value {
+              Value z = loadZeroPoint(cp, buf.keyZeroPoint, l);
+              return arith::NegFOp::create(b, loc, add(z, cF32(bias)));
+            }));
+    }
+    Value zeroI = splatInt(VectorType::get({p.lanes}, i32), 0);
+    SmallVector<Value> sums;
+    for (int64_t r = 0; r < p.rowBlock; ++r) {
+      Value t;
+      for (int64_t c = 0; c < chunks; ++c) {
+        Value q = vload(VectorType::get({64}, i8), qi8Buf,
+                        {cIdx(r), cIdx(c * 64)});
+        Value f = arith::SIToFPOp::create(b, loc, vecTy,
+                                          dpbusd(zeroI, kc[c], q));
+        if (!negZ.empty())
+          f = fma(negZ[c], vload(vecTy, qslBuf, {cIdx(r), cIdx(c * 16)}), f);
+        t = t ? fma(f, scaleV[c], t) : mul(f, scaleV[c]);
+      }
+      sums.push_back(t);
+    }
+    return sums;
+  }
+
+  Value splatInt(VectorType type, int64_t v) {
+    return arith::ConstantOp::create(
+        b, loc, type,
+        DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(),
+                                                      v)));
   }
 
   void emitWorkItem(Value w);
@@ -525,6 +670,7 @@ private:
   VectorType vecTy;
   Value softmaxScale;
   Value partAcc, partM, partL;
+  ModuleOp module;
 };
 
 } // namespace
@@ -560,6 +706,12 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value sBuf = scratch({RB, T});
   Value accBuf = scratch({RB, Dv});
   Value stats = scratch({4, RB}); // max, sum, rescale, K bias
+  Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  if (p.vnniScores) {
+    qi8Buf = scratchOf({RB, D}, b.getI8Type());
+    qslBuf = scratch({RB, D / 4});
+    rsBuf = scratch({RB});
+  }
   Value rowBuf = scratch({Dv});
   Value cMax = cIdx(0), cSum = cIdx(1), cCorr = cIdx(2), cBias = cIdx(3);
 
@@ -584,8 +736,20 @@ void SdpaEmitter::emitWorkItem(Value w) {
       q = roundToMathMode(toF32(q));
       vstore(q, qBuf, {cr, cIdx(c * L)});
     }
-    if (p.mathMode == MathMode::int8)
-      quantizeQueryRow(qBuf, cr);
+    if (p.mathMode == MathMode::int8) {
+      Value rowScale = quantizeQueryRow(qBuf, cr, qi8Buf);
+      if (p.vnniScores) {
+        store(mul(rowScale, softmaxScale), rsBuf, cr);
+        auto bytes64 = VectorType::get({64}, b.getI8Type());
+        Value ones = splatInt(bytes64, 1);
+        Value zeroI = splatInt(VectorType::get({L}, i32), 0);
+        for (int64_t c = 0; c < D / 64; ++c) {
+          Value q = vload(bytes64, qi8Buf, {cr, cIdx(c * 64)});
+          vstore(arith::SIToFPOp::create(b, loc, vecTy, dpbusd(zeroI, ones, q)),
+                 qslBuf, {cr, cIdx(c * 16)});
+        }
+      }
+    }
     for (int64_t c = 0; c < dVecs; ++c) {
       Value q = vload(vecTy, qBuf, {cr, cIdx(c * L)});
       vstore(mul(q, scaleV), qBuf, {cr, cIdx(c * L)});
@@ -652,30 +816,41 @@ void SdpaEmitter::emitWorkItem(Value w) {
       prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
       prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j,
                   p.valueHeadDim);
-      SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
-                                             buf.keyZeroPoint, bi, hkv, j, 0,
-                                             dVecs);
       SmallVector<Value> sums;
-      for (int64_t r = 0; r < RB; ++r) {
-        // Two independent fma chains hide the fma latency.
-        Value acc[2];
-        for (int64_t c = 0; c < dVecs; ++c) {
-          Value q = vload(vecTy, qBuf, {cIdx(r), cIdx(c * L)});
-          Value &a = acc[c % 2];
-          a = a ? fma(q, k[c], a) : mul(q, k[c]);
+      if (p.vnniScores) {
+        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf);
+      } else {
+        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                               buf.keyZeroPoint, bi, hkv, j,
+                                               0, dVecs);
+        for (int64_t r = 0; r < RB; ++r) {
+          // Two independent fma chains hide the fma latency.
+          Value acc[2];
+          for (int64_t c = 0; c < dVecs; ++c) {
+            Value q = vload(vecTy, qBuf, {cIdx(r), cIdx(c * L)});
+            Value &a = acc[c % 2];
+            a = a ? fma(q, k[c], a) : mul(q, k[c]);
+          }
+          sums.push_back(acc[1] ? add(acc[0], acc[1]) : acc[0]);
         }
-        sums.push_back(acc[1] ? add(acc[0], acc[1]) : acc[0]);
       }
       // The block's rows are reduced together (a transpose-add tree), which
       // costs about half of one horizontal reduction per row.
       for (int64_t r0 = 0; r0 < RB; r0 += 8) {
         int64_t n = std::min<int64_t>(8, RB - r0);
         if (!llvm::isPowerOf2_64(n)) {
-          for (int64_t r = r0; r < r0 + n; ++r)
-            store(treeReduce(sums[r], /*isMax=*/false), sBuf, {cIdx(r), jj});
+          for (int64_t r = r0; r < r0 + n; ++r) {
+            Value sc = treeReduce(sums[r], /*isMax=*/false);
+            if (p.vnniScores)
+              sc = mul(sc, load(rsBuf, cIdx(r)));
+            store(sc, sBuf, {cIdx(r), jj});
+          }
           continue;
         }
         Value reduced = multiReduce(ArrayRef<Value>(sums).slice(r0, n));
+        if (p.vnniScores)
+          reduced = mul(reduced, vload(VectorType::get({n}, f32), rsBuf,
+                                       {cIdx(r0)}));
         for (int64_t r = 0; r < n; ++r)
           store(vector::ExtractOp::create(b, loc, reduced,
                                           ArrayRef<int64_t>{r}),
@@ -908,6 +1083,7 @@ void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
 }
 
 void SdpaEmitter::emit() {
+  module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
   buf.keyScale = flatten(b, loc, buf.keyScale);
   buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
   buf.valueScale = flatten(b, loc, buf.valueScale);

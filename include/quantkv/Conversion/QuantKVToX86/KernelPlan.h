@@ -46,6 +46,9 @@ struct X86KernelOptions {
   int64_t targetParallelism = 32;
   /// Shortest KV split worth its merge.
   int64_t minSplitLen = 256;
+  /// The target has AVX512_VNNI (vpdpbusd): int8 math contracts Q with the
+  /// integer K directly.
+  bool hasVnni = false;
   /// Most query rows kept in one register block.
   int64_t maxRowBlock = 8;
   /// Vector registers the P x V accumulators may use.
@@ -123,6 +126,9 @@ struct KernelPlan {
 
   // Numerics.
   MathMode mathMode = MathMode::strict;
+  /// int8 math with VNNI: Q.K is an integer dot product (u8 K + bias times
+  /// s8 Q) per 4-element lane, scaled per group after the partial dot.
+  bool vnniScores = false;
   Type queryType, outputType;
   CacheOperandPlan key, value;
 
