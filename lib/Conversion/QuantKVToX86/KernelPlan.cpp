@@ -153,6 +153,10 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
        k.alongD == ScaleAlongD::PerVector) &&
       plan.headDim % 64 == 0;
 
+  plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
+                    !(k.quantized && k.tokenInvariant) &&
+                    plan.headDim % 32 == 0;
+
   // Tiling. Rows of one K/V head are blocked so that each unpacked K/V row
   // serves the whole block from registers.
   plan.kvTile = std::max<int64_t>(

@@ -51,6 +51,7 @@ struct QuantKVLowerToX86Pass
     // The JIT compiles for the host, so the host decides the instructions.
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     options.hasVnni = features.lookup("avx512vnni");
+    options.hasAvx512Bf16 = features.lookup("avx512bf16");
     if (kvTile <= 0) {
       getOperation().emitError("kv-tile must be positive, got ")
           << static_cast<int64_t>(kvTile);

@@ -35,6 +35,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -707,6 +708,11 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value accBuf = scratch({RB, Dv});
   Value stats = scratch({4, RB}); // max, sum, rescale, K bias
   Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  Value qbfBuf; // bf16 dot products: rounded Q rows, unscaled
+  if (p.bf16Scores) {
+    qbfBuf = scratchOf({RB, D}, b.getBF16Type());
+    rsBuf = scratch({RB});
+  }
   if (p.vnniScores) {
     qi8Buf = scratchOf({RB, D}, b.getI8Type());
     qslBuf = scratch({RB, D / 4});
@@ -735,7 +741,11 @@ void SdpaEmitter::emitWorkItem(Value w) {
                       {bi, rows[r].head, rows[r].i, cIdx(c * L)});
       q = roundToMathMode(toF32(q));
       vstore(q, qBuf, {cr, cIdx(c * L)});
+      if (p.bf16Scores)
+        vstore(fromF32(q, b.getBF16Type()), qbfBuf, {cr, cIdx(c * L)});
     }
+    if (p.bf16Scores)
+      store(softmaxScale, rsBuf, cr);
     if (p.mathMode == MathMode::int8) {
       Value rowScale = quantizeQueryRow(qBuf, cr, qi8Buf);
       if (p.vnniScores) {
@@ -819,6 +829,29 @@ void SdpaEmitter::emitWorkItem(Value w) {
       SmallVector<Value> sums;
       if (p.vnniScores) {
         sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf);
+      } else if (p.bf16Scores) {
+        // vdpbf16ps: each f32 lane accumulates one bf16 pair of Q and K'.
+        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                               buf.keyZeroPoint, bi, hkv, j,
+                                               0, dVecs);
+        auto bf32 = VectorType::get({2 * L}, b.getBF16Type());
+        SmallVector<Value> kb;
+        SmallVector<int64_t> both;
+        for (int64_t l = 0; l < 2 * L; ++l)
+          both.push_back(l);
+        for (int64_t c = 0; c + 1 < dVecs; c += 2)
+          kb.push_back(fromF32(
+              vector::ShuffleOp::create(b, loc, k[c], k[c + 1], both),
+              b.getBF16Type()));
+        for (int64_t r = 0; r < RB; ++r) {
+          Value acc[2] = {splat(cF32(0.0)), splat(cF32(0.0))};
+          for (size_t c = 0; c < kb.size(); ++c) {
+            Value q = vload(bf32, qbfBuf, {cIdx(r), cIdx(c * 2 * L)});
+            acc[c % 2] = x86vector::DotBF16Op::create(b, loc, vecTy,
+                                                      acc[c % 2], q, kb[c]);
+          }
+          sums.push_back(add(acc[0], acc[1]));
+        }
       } else {
         SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
                                                buf.keyZeroPoint, bi, hkv, j,
@@ -841,14 +874,14 @@ void SdpaEmitter::emitWorkItem(Value w) {
         if (!llvm::isPowerOf2_64(n)) {
           for (int64_t r = r0; r < r0 + n; ++r) {
             Value sc = treeReduce(sums[r], /*isMax=*/false);
-            if (p.vnniScores)
+            if (p.vnniScores || p.bf16Scores)
               sc = mul(sc, load(rsBuf, cIdx(r)));
             store(sc, sBuf, {cIdx(r), jj});
           }
           continue;
         }
         Value reduced = multiReduce(ArrayRef<Value>(sums).slice(r0, n));
-        if (p.vnniScores)
+        if (p.vnniScores || p.bf16Scores)
           reduced = mul(reduced, vload(VectorType::get({n}, f32), rsBuf,
                                        {cIdx(r0)}));
         for (int64_t r = 0; r < n; ++r)

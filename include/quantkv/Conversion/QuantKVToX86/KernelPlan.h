@@ -49,6 +49,8 @@ struct X86KernelOptions {
   /// The target has AVX512_VNNI (vpdpbusd): int8 math contracts Q with the
   /// integer K directly.
   bool hasVnni = false;
+  /// The target has AVX512_BF16 (vdpbf16ps): bf16 math contracts Q.K with it.
+  bool hasAvx512Bf16 = false;
   /// Most query rows kept in one register block.
   int64_t maxRowBlock = 8;
   /// Vector registers the P x V accumulators may use.
@@ -129,6 +131,8 @@ struct KernelPlan {
   /// int8 math with VNNI: Q.K is an integer dot product (u8 K + bias times
   /// s8 Q) per 4-element lane, scaled per group after the partial dot.
   bool vnniScores = false;
+  /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
+  bool bf16Scores = false;
   Type queryType, outputType;
   CacheOperandPlan key, value;
 
