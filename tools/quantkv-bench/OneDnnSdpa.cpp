@@ -34,6 +34,7 @@ struct OneDnnSdpa::Impl {
   dnnl::matmul qk, pv;
   dnnl::softmax_forward softmax;
   dnnl::reorder toBf16;
+  dnnl::binary addMask;
   dnnl::memory qMem, kMem, vMem, sMem, pMem, oMem, maskMem;
 
   void dequantize(const HostTensor &data, const HostTensor &scale,
@@ -150,13 +151,14 @@ OneDnnSdpa::create(const SdpaConfig &config, const SdpaRunner &inputs,
       return llvm::createStringError("explicit masks are not benchmarked");
     }
 
+    // The mask is a separate binary primitive: as a matmul post-op with a
+    // broadcast operand oneDNN 2.6 falls back to its reference matmul.
     dnnl::primitive_attr qkAttr;
     qkAttr.set_output_scales(0, {float(config.getScale())});
-    if (needMask) {
-      dnnl::post_ops ops;
-      ops.append_binary(dnnl::algorithm::binary_add, maskMd);
-      qkAttr.set_post_ops(ops);
-    }
+    if (needMask)
+      m.addMask = dnnl::binary(dnnl::binary::primitive_desc(
+          dnnl::binary::desc(dnnl::algorithm::binary_add, sMd, maskMd, sMd),
+          m.engine));
     m.qk = dnnl::matmul(
         dnnl::matmul::primitive_desc(
             dnnl::matmul::desc(qMd, kMd, sMd), qkAttr, m.engine));
@@ -217,9 +219,11 @@ void OneDnnSdpa::run(int64_t copy) {
   std::unordered_map<int, dnnl::memory> qkArgs = {
       {DNNL_ARG_SRC, m.qMem}, {DNNL_ARG_WEIGHTS, m.kMem},
       {DNNL_ARG_DST, m.sMem}};
-  if (!m.mask.empty() && m.maskMem)
-    qkArgs[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = m.maskMem;
   m.qk.execute(m.stream, qkArgs);
+  if (m.maskMem)
+    m.addMask.execute(m.stream, {{DNNL_ARG_SRC_0, m.sMem},
+                                 {DNNL_ARG_SRC_1, m.maskMem},
+                                 {DNNL_ARG_DST, m.sMem}});
   m.softmax.execute(m.stream, {{DNNL_ARG_SRC, m.sMem}, {DNNL_ARG_DST, m.sMem}});
   if (m.bf16)
     m.toBf16.execute(m.stream, m.sMem, m.pMem);
