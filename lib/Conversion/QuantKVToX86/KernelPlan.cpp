@@ -168,6 +168,8 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
       valueVectors,
       std::max<int64_t>(1, options.accumulatorRegisters / (plan.rowBlock + 1)));
 
+  plan.valueTileInScratch = valueVectors / plan.valueVectorsPerStep > 2;
+
   // Split the keys until there are enough parallel items (flash-decoding).
   int64_t items = plan.batch * plan.kvHeads * plan.numRowBlocks;
   int64_t splits = 1;

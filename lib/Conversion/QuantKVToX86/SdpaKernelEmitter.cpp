@@ -708,6 +708,9 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value accBuf = scratch({RB, Dv});
   Value stats = scratch({4, RB}); // max, sum, rescale, K bias
   Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  Value vTileBuf; // dequantized V tile when P x V takes many passes
+  if (p.valueTileInScratch)
+    vTileBuf = scratch({T, Dv});
   Value qbfBuf; // bf16 dot products: rounded Q rows, unscaled
   if (p.bf16Scores) {
     qbfBuf = scratchOf({RB, D}, b.getBF16Type());
@@ -957,8 +960,19 @@ void SdpaEmitter::emitWorkItem(Value w) {
     }
 
     // acc = acc * corr + P x V, a register block of rows x value vectors at
-    // a time; each V row is unpacked once per block.
+    // a time. With few passes each pass unpacks its slice of the V rows; with
+    // many (large row blocks, prefill) the tile is dequantized once into an
+    // L1-resident f32 scratch that every pass reads.
     int64_t step = p.valueVectorsPerStep;
+    if (vTileBuf)
+      forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
+        SmallVector<Value> v = loadDequantized(
+            p.value, buf.value, buf.valueScale, buf.valueZeroPoint, bi, hkv,
+            addi(j0, jj), 0, vVecs);
+        for (int64_t c = 0; c < vVecs; ++c)
+          vstore(v[c], vTileBuf, {jj, cIdx(c * L)});
+        return SmallVector<Value>{};
+      });
     for (int64_t vb = 0; vb < vVecs; vb += step) {
       SmallVector<Value> init;
       for (int64_t r = 0; r < RB; ++r) {
@@ -970,9 +984,15 @@ void SdpaEmitter::emitWorkItem(Value w) {
       SmallVector<Value> accs = forLoop(
           cIdx(0), n, cIdx(1), init,
           [&](Value jj, ValueRange acc) -> SmallVector<Value> {
-            SmallVector<Value> v = loadDequantized(
-                p.value, buf.value, buf.valueScale, buf.valueZeroPoint, bi,
-                hkv, addi(j0, jj), vb, step);
+            SmallVector<Value> v;
+            if (vTileBuf) {
+              for (int64_t c = 0; c < step; ++c)
+                v.push_back(vload(vecTy, vTileBuf, {jj, cIdx((vb + c) * L)}));
+            } else {
+              v = loadDequantized(p.value, buf.value, buf.valueScale,
+                                  buf.valueZeroPoint, bi, hkv, addi(j0, jj),
+                                  vb, step);
+            }
             SmallVector<Value> next;
             for (int64_t r = 0; r < RB; ++r) {
               Value pr = splat(load(sBuf, {cIdx(r), jj}));

@@ -112,6 +112,9 @@ struct KernelPlan {
   int64_t numRowBlocks = 1;
   /// Value vectors (of `lanes`) accumulated per pass over a tile.
   int64_t valueVectorsPerStep = 8;
+  /// P x V passes over the tile unpack V once into a kvTile x Dv f32 scratch
+  /// (when there are more than two passes).
+  bool valueTileInScratch = false;
   int64_t numSplits = 1;
   /// Keys per split (a multiple of kvTile).
   int64_t splitLen = 0;
