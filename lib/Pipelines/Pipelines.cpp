@@ -7,12 +7,14 @@
 
 #include "quantkv/Pipelines/Pipelines.h"
 
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "quantkv/Conversion/Passes.h"
 #include "quantkv/Dialect/QuantKV/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
 
+#include <mutex>
 #include <string>
 
 using namespace mlir;
@@ -45,6 +47,13 @@ static constexpr const char *kLowerToLLVM =
     "reconcile-unrealized-casts";
 
 void mlir::quantkv::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // The tail names upstream passes: make them known to library users (the JIT
+  // runtime, the C API) that never registered passes for a command line.
+  static std::once_flag registerOnce;
+  std::call_once(registerOnce, [] {
+    if (!PassInfo::lookup("one-shot-bufferize"))
+      mlir::registerAllPasses();
+  });
   if (failed(parsePassPipeline(kLowerToLLVM, pm)))
     llvm::report_fatal_error("quantkv: malformed built-in LLVM pipeline");
 }
@@ -60,6 +69,12 @@ void mlir::quantkv::buildReferencePipeline(OpPassManager &pm) {
 /// order, plus convert-scf-to-openmp before the remaining scf is lowered to
 /// cf and convert-openmp-to-llvm before the casts are reconciled.
 static void buildLowerToLLVMWithOpenMPPipeline(OpPassManager &pm) {
+  // Same registration as buildLowerToLLVMPipeline, for the OpenMP passes too.
+  static std::once_flag registerOnce;
+  std::call_once(registerOnce, [] {
+    if (!PassInfo::lookup("convert-scf-to-openmp"))
+      mlir::registerAllPasses();
+  });
   std::string tail = kLowerToLLVM;
   auto insertBefore = [&](llvm::StringRef anchor, llvm::StringRef pass) {
     size_t at = tail.find(anchor.str());
