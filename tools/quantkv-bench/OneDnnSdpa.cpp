@@ -34,6 +34,7 @@ struct OneDnnSdpa::Impl {
   dnnl::matmul qk, pv;
   dnnl::softmax_forward softmax;
   dnnl::reorder toBf16;
+  dnnl::binary addMask;
   dnnl::memory qMem, kMem, vMem, sMem, pMem, oMem, maskMem;
 
   void dequantize(const HostTensor &data, const HostTensor &scale,
@@ -69,36 +70,41 @@ void OneDnnSdpa::Impl::dequantize(const HostTensor &data,
   bool fastS8 = scheme.type == ElementKind::s8 && !scheme.hasZeroPoint &&
                 scheme.granularity == GranularityKind::PerChannel &&
                 scheme.axis == 3;
-  auto emit = [&](int64_t i, float x) {
-    if (bf16)
-      b16[i] = toBf16Bits(x);
-    else
-      f32[i] = x;
+  // Separate loops per output type so that each one vectorizes.
+  auto run = [&](auto *out, auto convert) {
+    if (fastS4) {
+      int64_t g = scheme.groupShape[3], groups = d / g;
+      const uint8_t *bytes = data.bytes.data();
+#pragma omp parallel for schedule(static)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t gi = 0; gi < groups; ++gi) {
+          float s = sc[r * groups + gi];
+          const uint8_t *src = bytes + r * (d / 2) + gi * (g / 2);
+          auto *dst = out + r * d + gi * g;
+          for (int64_t i = 0; i < g / 2; ++i) {
+            uint8_t byte = src[i];
+            dst[2 * i] = convert(float(int8_t(byte << 4) >> 4) * s);
+            dst[2 * i + 1] = convert(float(int8_t(byte) >> 4) * s);
+          }
+        }
+      return;
+    }
+    if (fastS8) {
+      const int8_t *bytes = reinterpret_cast<const int8_t *>(data.bytes.data());
+#pragma omp parallel for schedule(static)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < d; ++c)
+          out[r * d + c] = convert(float(bytes[r * d + c]) * sc[c]);
+      return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = convert(float(dequantizeElement(scheme, data, scale, zp, i)));
   };
-  if (fastS4) {
-    int64_t g = scheme.groupShape[3], groups = d / g;
-    const uint8_t *bytes = data.bytes.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < d; c += 2) {
-        uint8_t byte = bytes[r * (d / 2) + c / 2];
-        float s0 = sc[r * groups + c / g], s1 = sc[r * groups + (c + 1) / g];
-        emit(r * d + c, float(int8_t(byte << 4) >> 4) * s0);
-        emit(r * d + c + 1, float(int8_t(byte) >> 4) * s1);
-      }
-    return;
-  }
-  if (fastS8) {
-    const int8_t *bytes = reinterpret_cast<const int8_t *>(data.bytes.data());
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < d; ++c)
-        emit(r * d + c, float(bytes[r * d + c]) * sc[c]);
-    return;
-  }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i)
-    emit(i, float(dequantizeElement(scheme, data, scale, zp, i)));
+  if (bf16)
+    run(b16.data(), [](float x) { return toBf16Bits(x); });
+  else
+    run(f32.data(), [](float x) { return x; });
 }
 
 llvm::Expected<std::unique_ptr<OneDnnSdpa>>
@@ -145,13 +151,14 @@ OneDnnSdpa::create(const SdpaConfig &config, const SdpaRunner &inputs,
       return llvm::createStringError("explicit masks are not benchmarked");
     }
 
+    // The mask is a separate binary primitive: as a matmul post-op with a
+    // broadcast operand oneDNN 2.6 falls back to its reference matmul.
     dnnl::primitive_attr qkAttr;
     qkAttr.set_output_scales(0, {float(config.getScale())});
-    if (needMask) {
-      dnnl::post_ops ops;
-      ops.append_binary(dnnl::algorithm::binary_add, maskMd);
-      qkAttr.set_post_ops(ops);
-    }
+    if (needMask)
+      m.addMask = dnnl::binary(dnnl::binary::primitive_desc(
+          dnnl::binary::desc(dnnl::algorithm::binary_add, sMd, maskMd, sMd),
+          m.engine));
     m.qk = dnnl::matmul(
         dnnl::matmul::primitive_desc(
             dnnl::matmul::desc(qMd, kMd, sMd), qkAttr, m.engine));
@@ -212,9 +219,11 @@ void OneDnnSdpa::run(int64_t copy) {
   std::unordered_map<int, dnnl::memory> qkArgs = {
       {DNNL_ARG_SRC, m.qMem}, {DNNL_ARG_WEIGHTS, m.kMem},
       {DNNL_ARG_DST, m.sMem}};
-  if (!m.mask.empty() && m.maskMem)
-    qkArgs[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = m.maskMem;
   m.qk.execute(m.stream, qkArgs);
+  if (m.maskMem)
+    m.addMask.execute(m.stream, {{DNNL_ARG_SRC_0, m.sMem},
+                                 {DNNL_ARG_SRC_1, m.maskMem},
+                                 {DNNL_ARG_DST, m.sMem}});
   m.softmax.execute(m.stream, {{DNNL_ARG_SRC, m.sMem}, {DNNL_ARG_DST, m.sMem}});
   if (m.bf16)
     m.toBf16.execute(m.stream, m.sMem, m.pMem);

@@ -142,6 +142,21 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   else
     plan.softmaxScale = 1.0 / std::sqrt(static_cast<double>(plan.headDim));
 
+  // VNNI integer scores: integer K whose scale is one per token or per whole
+  // vector group along D (the scale is folded after the group's partial dot
+  // product), 64-byte rows.
+  const CacheOperandPlan &k = plan.key;
+  plan.vnniScores =
+      options.hasVnni && plan.mathMode == MathMode::int8 &&
+      k.storage != CacheStorage::Float && !k.tokenInvariant &&
+      (k.alongD == ScaleAlongD::PerRow ||
+       k.alongD == ScaleAlongD::PerVector) &&
+      plan.headDim % 64 == 0;
+
+  plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
+                    !(k.quantized && k.tokenInvariant) &&
+                    plan.headDim % 32 == 0;
+
   // Tiling. Rows of one K/V head are blocked so that each unpacked K/V row
   // serves the whole block from registers.
   plan.kvTile = std::max<int64_t>(
@@ -152,6 +167,8 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   plan.valueVectorsPerStep = largestDivisorAtMost(
       valueVectors,
       std::max<int64_t>(1, options.accumulatorRegisters / (plan.rowBlock + 1)));
+
+  plan.valueTileInScratch = valueVectors / plan.valueVectorsPerStep > 2;
 
   // Split the keys until there are enough parallel items (flash-decoding).
   int64_t items = plan.batch * plan.kvHeads * plan.numRowBlocks;

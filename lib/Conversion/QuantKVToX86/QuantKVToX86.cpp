@@ -15,7 +15,11 @@
 #include "quantkv/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/TargetParser/Host.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "quantkv/Conversion/QuantKVToLinalg/QuantKVToLinalg.h"
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 #include "quantkv/Conversion/Utils/StorageTypeConverter.h"
 #include "quantkv/Dialect/QuantKV/IR/QuantKVDialect.h"
@@ -33,13 +37,24 @@ struct QuantKVLowerToX86Pass
     : public quantkv::impl::QuantKVLowerToX86PassBase<QuantKVLowerToX86Pass> {
   using Base::Base;
 
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    // VNNI dot products are emitted as llvm.call_intrinsic.
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     X86KernelOptions options;
     options.kvTile = kvTile;
     options.enableAmx = enableAmx;
+    // The JIT compiles for the host, so the host decides the instructions.
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    options.hasVnni = features.lookup("avx512vnni");
+    options.hasAvx512Bf16 = features.lookup("avx512bf16");
     if (kvTile <= 0) {
-      getOperation().emitError("kv-tile must be positive, got ") << kvTile;
+      getOperation().emitError("kv-tile must be positive, got ")
+          << static_cast<int64_t>(kvTile);
       return signalPassFailure();
     }
 
@@ -52,12 +67,21 @@ struct QuantKVLowerToX86Pass
                            bufferization::BufferizationDialect,
                            linalg::LinalgDialect, x86vector::X86VectorDialect,
                            amx::AMXDialect>();
+    // The reference patterns lower whatever is left with their linalg ops
+    // and upstream ops they take unpacked operands from.
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(ctx);
-    populateQuantKVToX86ConversionPatterns(converter, patterns, options);
+    populateQuantKVToX86ConversionPatterns(converter, patterns, options,
+                                           /*benefit=*/2);
+    populateQuantKVToLinalgConversionPatterns(converter, patterns);
     populateStorageSignatureConversion(converter, patterns, target);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
+
+    RewritePatternSet decompose(ctx);
+    populateDecomposeLinalgAggregatePatterns(decompose);
+    walkAndApplyPatterns(getOperation(), std::move(decompose));
 
     RewritePatternSet finalization(ctx);
     populateX86KernelFinalizationPatterns(finalization);

@@ -29,10 +29,13 @@
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -121,6 +124,10 @@ private:
     return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
                                     b.getI64IntegerAttr(64));
   }
+  Value scratchOf(ArrayRef<int64_t> shape, Type elem) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elem),
+                                    b.getI64IntegerAttr(64));
+  }
   Value load(Value memref, ValueRange idx) {
     return memref::LoadOp::create(b, loc, memref, idx);
   }
@@ -167,6 +174,49 @@ private:
       v = isMax ? maxf(lo, hi) : add(lo, hi);
     }
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+  }
+
+  /// Sums each of `vecs` (n = 1, 2, 4 or 8 vectors of 16 f32) into lane i
+  /// of one vector<n>. Adjacent vectors are merged first (each merge halves
+  /// the lanes per source: lane segments of a and b side by side), then the
+  /// single vector is folded onto itself.
+  Value multiReduce(ArrayRef<Value> vecs) {
+    SmallVector<Value> cur(vecs.begin(), vecs.end());
+    int64_t width = p.lanes, seg = p.lanes; // lanes per source in a vector
+    while (cur.size() > 1) {
+      SmallVector<Value> next;
+      int64_t segs = width / seg; // sources per vector
+      for (size_t v = 0; v + 1 < cur.size(); v += 2) {
+        SmallVector<int64_t> lo, hi;
+        for (int64_t src = 0; src < 2 * segs; ++src) {
+          int64_t base = (src < segs ? 0 : width) + (src % segs) * seg;
+          for (int64_t l = 0; l < seg / 2; ++l) {
+            lo.push_back(base + l);
+            hi.push_back(base + seg / 2 + l);
+          }
+        }
+        Value a = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], lo);
+        Value c = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], hi);
+        next.push_back(add(a, c));
+      }
+      cur = next;
+      seg /= 2;
+    }
+    Value v = cur[0];
+    while (seg > 1) {
+      int64_t segs = width / seg;
+      SmallVector<int64_t> lo, hi;
+      for (int64_t src = 0; src < segs; ++src)
+        for (int64_t l = 0; l < seg / 2; ++l) {
+          lo.push_back(src * seg + l);
+          hi.push_back(src * seg + seg / 2 + l);
+        }
+      v = add(vector::ShuffleOp::create(b, loc, v, v, lo),
+              vector::ShuffleOp::create(b, loc, v, v, hi));
+      width /= 2;
+      seg /= 2;
+    }
+    return v;
   }
 
   //===--------------------------------------------------------------------===//
@@ -361,6 +411,35 @@ private:
     return vecs;
   }
 
+  /// Prefetches every cache line of token j of a cache operand (and its
+  /// token-varying scale entry).
+  void prefetchRow(const CacheOperandPlan &cp, Value mem, Value scaleFlat,
+                   Value bi, Value hi, Value j, int64_t dim) {
+    int64_t bytes = cp.storage == CacheStorage::Int4   ? dim / 2
+                    : cp.storage == CacheStorage::Int8 ? dim
+                                                       : dim * 4;
+    int64_t elemsPerLine =
+        cp.storage == CacheStorage::Int4
+            ? 128
+            : (cp.storage == CacheStorage::Int8 ? 64 : 16);
+    int64_t storedDim = cp.storage == CacheStorage::Int4 ? dim / 2 : dim;
+    for (int64_t off = 0; off < bytes; off += 64) {
+      int64_t col = off / 64 * elemsPerLine;
+      if (cp.storage == CacheStorage::Int4)
+        col /= 2;
+      if (col >= storedDim)
+        break;
+      memref::PrefetchOp::create(b, loc, mem, ValueRange{bi, hi, j, cIdx(col)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
+    if (cp.quantized && !cp.tokenInvariant)
+      memref::PrefetchOp::create(
+          b, loc, scaleFlat,
+          ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))}, /*isWrite=*/false,
+          /*localityHint=*/3, /*isDataCache=*/true);
+  }
+
   //===--------------------------------------------------------------------===//
   // Kernel pieces
   //===--------------------------------------------------------------------===//
@@ -415,7 +494,7 @@ private:
   /// int8 math: Q row r of `qBuf` is quantized symmetrically to [-127, 127]
   /// with scale max|q| / 127 and replaced by its dequantized value, so the
   /// contraction sees exactly the integer row times its scale.
-  void quantizeQueryRow(Value qBuf, Value r) {
+  Value quantizeQueryRow(Value qBuf, Value r, Value qi8Buf = Value()) {
     int64_t dVecs = p.headDim / p.lanes;
     Value amax;
     for (int64_t c = 0; c < dVecs; ++c) {
@@ -437,11 +516,152 @@ private:
       Value dq = arith::SelectOp::create(b, loc, splat(isZero), zero,
                                          mul(qi, sV));
       vstore(dq, qBuf, {r, cIdx(c * p.lanes)});
+      if (qi8Buf) {
+        Value qz = arith::SelectOp::create(b, loc, splat(isZero), zero, qi);
+        Value i = arith::FPToSIOp::create(
+            b, loc, VectorType::get({p.lanes}, b.getI8Type()), qz);
+        vstore(i, qi8Buf, {r, cIdx(c * p.lanes)});
+      }
     }
+    return arith::SelectOp::create(b, loc, isZero, cF32(0.0), rowScale);
+  }
+
+  /// vpdpbusd: acc + sum over each 4-byte lane of u8(a) * s8(b). The
+  /// intrinsic sits in a private helper function (inlined by LLVM) because
+  /// the buffer deallocation passes reject ops without memory-effect
+  /// information, which llvm.call_intrinsic is, in functions they analyze.
+  Value dpbusd(Value acc, Value a, Value bv) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    // (Inside scf.for body builders the enclosing ops are not linked yet:
+    // the module was recorded when emission started.)
+    StringRef name = "__quantkv_vpdpbusd_512";
+    auto bytes64 = VectorType::get({64}, b.getI8Type());
+    auto type =
+        LLVM::LLVMFunctionType::get(i32x16, {i32x16, bytes64, bytes64});
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto func = LLVM::LLVMFuncOp::create(b, loc, name, type,
+                                           LLVM::Linkage::Internal);
+      Block *entry = func.addEntryBlock(b);
+      b.setInsertionPointToStart(entry);
+      Value r = LLVM::CallIntrinsicOp::create(
+                    b, loc, i32x16,
+                    b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                    entry->getArguments())
+                    .getResult(0);
+      LLVM::ReturnOp::create(b, loc, r);
+    }
+    return LLVM::CallOp::create(b, loc, TypeRange{i32x16}, name,
+                                ValueRange{acc, a, bv})
+        .getResult();
+  }
+
+  /// Lane vector of one per-group value for 64 bytes of K starting at D
+  /// index `base`: lane l covers elements base + 4l .. base + 4l + 3.
+  Value laneGroupVector(const CacheOperandPlan &cp, Value bi, Value hi,
+                        Value j, int64_t base,
+                        function_ref<Value(Value)> valueAt) {
+    if (cp.alongD == ScaleAlongD::PerRow)
+      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(0))));
+    int64_t g = cp.groupShape[3];
+    Value v = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+    for (int64_t first = g; first < 64; first += g) {
+      SmallVector<bool> lanes;
+      for (int64_t l = 0; l < p.lanes; ++l)
+        lanes.push_back(4 * l >= first);
+      auto maskType = VectorType::get({p.lanes}, b.getI1Type());
+      Value mask = arith::ConstantOp::create(
+          b, loc, maskType, DenseElementsAttr::get(maskType, lanes));
+      Value s = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base + first))));
+      v = arith::SelectOp::create(b, loc, mask, s, v);
+    }
+    return v;
+  }
+
+  /// int8 math with VNNI: the scores of token j for every row of the block,
+  /// each an integer dot product of the u8-biased K row with the s8 Q row per
+  /// 4-element lane, corrected for the bias and zero point with the lane sums
+  /// of Q, scaled per group, then summed.
+  SmallVector<Value> vnniScores(Value bi, Value hkv, Value j, Value qi8Buf,
+                                Value qslBuf) {
+    const CacheOperandPlan &cp = p.key;
+    int64_t D = p.headDim;
+    Type i8 = b.getI8Type();
+    Value bytes;
+    int64_t bias = 0;
+    if (cp.storage == CacheStorage::Int4) {
+      Value packed = vload(VectorType::get({D / 2}, i8), buf.key,
+                           {bi, hkv, j, cIdx(0)});
+      if (cp.isSigned) {
+        // x + 8 of a two's complement nibble is x with its top bit flipped.
+        packed = arith::XOrIOp::create(
+            b, loc, packed,
+            splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
+        bias = 8;
+      }
+      Value nibbles = vector::BitCastOp::create(
+          b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
+      bytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
+                                     nibbles);
+    } else {
+      bytes = vload(VectorType::get({D}, i8), buf.key, {bi, hkv, j, cIdx(0)});
+      if (cp.isSigned) {
+        bytes = arith::XOrIOp::create(
+            b, loc, bytes,
+            splatInt(VectorType::get({D}, i8), static_cast<int8_t>(0x80)));
+        bias = 128;
+      }
+    }
+    int64_t chunks = D / 64;
+    SmallVector<Value> kc, scaleV, negZ;
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value slice = chunks == 1 ? bytes
+                                : vector::ExtractStridedSliceOp::create(
+                                      b, loc, VectorType::get({64}, i8), bytes,
+                                      b.getI64ArrayAttr({c * 64}),
+                                      b.getI64ArrayAttr({64}),
+                                      b.getI64ArrayAttr({1}))
+                                      .getResult();
+      kc.push_back(slice);
+      scaleV.push_back(laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) {
+        return loadScale(cp, buf.keyScale, l);
+      }));
+      if (bias || cp.hasZeroPoint)
+        negZ.push_back(
+            laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) -> Value {
+              Value z = loadZeroPoint(cp, buf.keyZeroPoint, l);
+              return arith::NegFOp::create(b, loc, add(z, cF32(bias)));
+            }));
+    }
+    Value zeroI = splatInt(VectorType::get({p.lanes}, i32), 0);
+    SmallVector<Value> sums;
+    for (int64_t r = 0; r < p.rowBlock; ++r) {
+      Value t;
+      for (int64_t c = 0; c < chunks; ++c) {
+        Value q = vload(VectorType::get({64}, i8), qi8Buf,
+                        {cIdx(r), cIdx(c * 64)});
+        Value f = arith::SIToFPOp::create(b, loc, vecTy,
+                                          dpbusd(zeroI, kc[c], q));
+        if (!negZ.empty())
+          f = fma(negZ[c], vload(vecTy, qslBuf, {cIdx(r), cIdx(c * 16)}), f);
+        t = t ? fma(f, scaleV[c], t) : mul(f, scaleV[c]);
+      }
+      sums.push_back(t);
+    }
+    return sums;
+  }
+
+  Value splatInt(VectorType type, int64_t v) {
+    return arith::ConstantOp::create(
+        b, loc, type,
+        DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(),
+                                                      v)));
   }
 
   void emitWorkItem(Value w);
   void emitMerge(Value item);
+  void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
 
   OpBuilder &b;
   Location loc;
@@ -451,6 +671,7 @@ private:
   VectorType vecTy;
   Value softmaxScale;
   Value partAcc, partM, partL;
+  ModuleOp module;
 };
 
 } // namespace
@@ -486,6 +707,20 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value sBuf = scratch({RB, T});
   Value accBuf = scratch({RB, Dv});
   Value stats = scratch({4, RB}); // max, sum, rescale, K bias
+  Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  Value vTileBuf; // dequantized V tile when P x V takes many passes
+  if (p.valueTileInScratch)
+    vTileBuf = scratch({T, Dv});
+  Value qbfBuf; // bf16 dot products: rounded Q rows, unscaled
+  if (p.bf16Scores) {
+    qbfBuf = scratchOf({RB, D}, b.getBF16Type());
+    rsBuf = scratch({RB});
+  }
+  if (p.vnniScores) {
+    qi8Buf = scratchOf({RB, D}, b.getI8Type());
+    qslBuf = scratch({RB, D / 4});
+    rsBuf = scratch({RB});
+  }
   Value rowBuf = scratch({Dv});
   Value cMax = cIdx(0), cSum = cIdx(1), cCorr = cIdx(2), cBias = cIdx(3);
 
@@ -509,9 +744,25 @@ void SdpaEmitter::emitWorkItem(Value w) {
                       {bi, rows[r].head, rows[r].i, cIdx(c * L)});
       q = roundToMathMode(toF32(q));
       vstore(q, qBuf, {cr, cIdx(c * L)});
+      if (p.bf16Scores)
+        vstore(fromF32(q, b.getBF16Type()), qbfBuf, {cr, cIdx(c * L)});
     }
-    if (p.mathMode == MathMode::int8)
-      quantizeQueryRow(qBuf, cr);
+    if (p.bf16Scores)
+      store(softmaxScale, rsBuf, cr);
+    if (p.mathMode == MathMode::int8) {
+      Value rowScale = quantizeQueryRow(qBuf, cr, qi8Buf);
+      if (p.vnniScores) {
+        store(mul(rowScale, softmaxScale), rsBuf, cr);
+        auto bytes64 = VectorType::get({64}, b.getI8Type());
+        Value ones = splatInt(bytes64, 1);
+        Value zeroI = splatInt(VectorType::get({L}, i32), 0);
+        for (int64_t c = 0; c < D / 64; ++c) {
+          Value q = vload(bytes64, qi8Buf, {cr, cIdx(c * 64)});
+          vstore(arith::SIToFPOp::create(b, loc, vecTy, dpbusd(zeroI, ones, q)),
+                 qslBuf, {cr, cIdx(c * 16)});
+        }
+      }
+    }
     for (int64_t c = 0; c < dVecs; ++c) {
       Value q = vload(vecTy, qBuf, {cr, cIdx(c * L)});
       vstore(mul(q, scaleV), qBuf, {cr, cIdx(c * L)});
@@ -570,19 +821,76 @@ void SdpaEmitter::emitWorkItem(Value w) {
     // Scores: each K row is unpacked and dequantized once for all rows.
     forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
       Value j = addi(j0, jj);
-      SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
-                                             buf.keyZeroPoint, bi, hkv, j, 0,
-                                             dVecs);
-      for (int64_t r = 0; r < RB; ++r) {
-        // Two independent fma chains hide the fma latency.
-        Value acc[2];
-        for (int64_t c = 0; c < dVecs; ++c) {
-          Value q = vload(vecTy, qBuf, {cIdx(r), cIdx(c * L)});
-          Value &a = acc[c % 2];
-          a = a ? fma(q, k[c], a) : mul(q, k[c]);
+      // Software prefetch: the next tile's K row and this tile's V row. The
+      // out-of-order window alone keeps too few cache lines in flight to
+      // stream at DRAM bandwidth.
+      Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(T)),
+                                           cIdx(p.kvLen - 1));
+      prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
+      prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j,
+                  p.valueHeadDim);
+      SmallVector<Value> sums;
+      if (p.vnniScores) {
+        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf);
+      } else if (p.bf16Scores) {
+        // vdpbf16ps: each f32 lane accumulates one bf16 pair of Q and K'.
+        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                               buf.keyZeroPoint, bi, hkv, j,
+                                               0, dVecs);
+        auto bf32 = VectorType::get({2 * L}, b.getBF16Type());
+        SmallVector<Value> kb;
+        SmallVector<int64_t> both;
+        for (int64_t l = 0; l < 2 * L; ++l)
+          both.push_back(l);
+        for (int64_t c = 0; c + 1 < dVecs; c += 2)
+          kb.push_back(fromF32(
+              vector::ShuffleOp::create(b, loc, k[c], k[c + 1], both),
+              b.getBF16Type()));
+        for (int64_t r = 0; r < RB; ++r) {
+          Value acc[2] = {splat(cF32(0.0)), splat(cF32(0.0))};
+          for (size_t c = 0; c < kb.size(); ++c) {
+            Value q = vload(bf32, qbfBuf, {cIdx(r), cIdx(c * 2 * L)});
+            acc[c % 2] = x86vector::DotBF16Op::create(b, loc, vecTy,
+                                                      acc[c % 2], q, kb[c]);
+          }
+          sums.push_back(add(acc[0], acc[1]));
         }
-        Value sum = acc[1] ? add(acc[0], acc[1]) : acc[0];
-        store(treeReduce(sum, /*isMax=*/false), sBuf, {cIdx(r), jj});
+      } else {
+        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                               buf.keyZeroPoint, bi, hkv, j,
+                                               0, dVecs);
+        for (int64_t r = 0; r < RB; ++r) {
+          // Two independent fma chains hide the fma latency.
+          Value acc[2];
+          for (int64_t c = 0; c < dVecs; ++c) {
+            Value q = vload(vecTy, qBuf, {cIdx(r), cIdx(c * L)});
+            Value &a = acc[c % 2];
+            a = a ? fma(q, k[c], a) : mul(q, k[c]);
+          }
+          sums.push_back(acc[1] ? add(acc[0], acc[1]) : acc[0]);
+        }
+      }
+      // The block's rows are reduced together (a transpose-add tree), which
+      // costs about half of one horizontal reduction per row.
+      for (int64_t r0 = 0; r0 < RB; r0 += 8) {
+        int64_t n = std::min<int64_t>(8, RB - r0);
+        if (!llvm::isPowerOf2_64(n)) {
+          for (int64_t r = r0; r < r0 + n; ++r) {
+            Value sc = treeReduce(sums[r], /*isMax=*/false);
+            if (p.vnniScores || p.bf16Scores)
+              sc = mul(sc, load(rsBuf, cIdx(r)));
+            store(sc, sBuf, {cIdx(r), jj});
+          }
+          continue;
+        }
+        Value reduced = multiReduce(ArrayRef<Value>(sums).slice(r0, n));
+        if (p.vnniScores || p.bf16Scores)
+          reduced = mul(reduced, vload(VectorType::get({n}, f32), rsBuf,
+                                       {cIdx(r0)}));
+        for (int64_t r = 0; r < n; ++r)
+          store(vector::ExtractOp::create(b, loc, reduced,
+                                          ArrayRef<int64_t>{r}),
+                sBuf, {cIdx(r0 + r), jj});
       }
       return SmallVector<Value>{};
     });
@@ -652,8 +960,19 @@ void SdpaEmitter::emitWorkItem(Value w) {
     }
 
     // acc = acc * corr + P x V, a register block of rows x value vectors at
-    // a time; each V row is unpacked once per block.
+    // a time. With few passes each pass unpacks its slice of the V rows; with
+    // many (large row blocks, prefill) the tile is dequantized once into an
+    // L1-resident f32 scratch that every pass reads.
     int64_t step = p.valueVectorsPerStep;
+    if (vTileBuf)
+      forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
+        SmallVector<Value> v = loadDequantized(
+            p.value, buf.value, buf.valueScale, buf.valueZeroPoint, bi, hkv,
+            addi(j0, jj), 0, vVecs);
+        for (int64_t c = 0; c < vVecs; ++c)
+          vstore(v[c], vTileBuf, {jj, cIdx(c * L)});
+        return SmallVector<Value>{};
+      });
     for (int64_t vb = 0; vb < vVecs; vb += step) {
       SmallVector<Value> init;
       for (int64_t r = 0; r < RB; ++r) {
@@ -665,9 +984,15 @@ void SdpaEmitter::emitWorkItem(Value w) {
       SmallVector<Value> accs = forLoop(
           cIdx(0), n, cIdx(1), init,
           [&](Value jj, ValueRange acc) -> SmallVector<Value> {
-            SmallVector<Value> v = loadDequantized(
-                p.value, buf.value, buf.valueScale, buf.valueZeroPoint, bi,
-                hkv, addi(j0, jj), vb, step);
+            SmallVector<Value> v;
+            if (vTileBuf) {
+              for (int64_t c = 0; c < step; ++c)
+                v.push_back(vload(vecTy, vTileBuf, {jj, cIdx((vb + c) * L)}));
+            } else {
+              v = loadDequantized(p.value, buf.value, buf.valueScale,
+                                  buf.valueZeroPoint, bi, hkv, addi(j0, jj),
+                                  vb, step);
+            }
             SmallVector<Value> next;
             for (int64_t r = 0; r < RB; ++r) {
               Value pr = splat(load(sBuf, {cIdx(r), jj}));
@@ -744,26 +1069,74 @@ void SdpaEmitter::emitMerge(Value item) {
   }
 }
 
-/// Emits `body(iv)` inside scf.parallel over [0, n), each iteration in its own
-/// alloca scope so that the scratch is released per item.
-static void parallelFor(OpBuilder &b, Location loc, int64_t n,
-                        function_ref<void(Value)> body) {
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value ub = arith::ConstantIndexOp::create(b, loc, n);
+/// Emits scf.parallel over [0, n) whose body calls a private function
+/// holding `body(iv)`. Outlining keeps each item's scratch (memref.alloca) in
+/// a function entry block: allocated once per call, never growing the stack
+/// across iterations, and the loop body stays a single block whichever way
+/// the loop is lowered (sequential, or omp.wsloop inside an alloca scope).
+void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
+                              function_ref<void(Value)> body) {
+  // Everything the body reads becomes an argument of the outlined function.
+  SmallVector<Value *> captured = {&buf.query,      &buf.key,
+                                   &buf.keyScale,   &buf.keyZeroPoint,
+                                   &buf.value,      &buf.valueScale,
+                                   &buf.valueZeroPoint, &buf.mask,
+                                   &buf.output,     &softmaxScale,
+                                   &partAcc,        &partM,
+                                   &partL};
+  SmallVector<Value> outer;
+  SmallVector<Type> types = {b.getIndexType()};
+  for (Value *v : captured)
+    if (*v) {
+      outer.push_back(*v);
+      types.push_back(v->getType());
+    }
+
+  auto parentFunc =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
+  if (!parentFunc)
+    parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+  std::string name =
+      (parentFunc.getSymName() + "_sdpa_" + suffix).str();
+  auto module = parentFunc->getParentOfType<ModuleOp>();
+  for (int i = 0; module.lookupSymbol(name); ++i)
+    name = (parentFunc.getSymName() + "_sdpa_" + suffix + "_" + Twine(i)).str();
+
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(parentFunc);
+    auto func = func::FuncOp::create(b, loc, name,
+                                     b.getFunctionType(types, {}));
+    func.setPrivate();
+    Block *entry = b.createBlock(&func.getBody(), {}, types,
+                                 SmallVector<Location>(types.size(), loc));
+    b.setInsertionPointToStart(entry);
+    auto ret = func::ReturnOp::create(b, loc);
+    b.setInsertionPoint(ret);
+    SmallVector<Value> saved;
+    unsigned argIdx = 1;
+    for (Value *v : captured) {
+      saved.push_back(*v);
+      if (*v)
+        *v = entry->getArgument(argIdx++);
+    }
+    body(entry->getArgument(0));
+    for (auto [v, old] : llvm::zip(captured, saved))
+      *v = old;
+  }
+
+  Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
   auto par = scf::ParallelOp::create(b, loc, ValueRange{zero},
                                      ValueRange{ub}, ValueRange{one});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(par.getBody()->getTerminator());
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  Block *block = b.createBlock(&scope.getBodyRegion());
-  b.setInsertionPointToStart(block);
-  auto ret = memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
-  b.setInsertionPoint(ret);
-  body(par.getInductionVars()[0]);
+  SmallVector<Value> args = {par.getInductionVars()[0]};
+  args.append(outer.begin(), outer.end());
+  func::CallOp::create(b, loc, name, TypeRange{}, args);
 }
 
 void SdpaEmitter::emit() {
+  module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
   buf.keyScale = flatten(b, loc, buf.keyScale);
   buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
   buf.valueScale = flatten(b, loc, buf.valueScale);
@@ -781,11 +1154,10 @@ void SdpaEmitter::emit() {
     partL = memref::AllocOp::create(
         b, loc, MemRefType::get({items, p.rowBlock}, f32));
   }
-  parallelFor(b, loc, items, [&](Value w) { emitWorkItem(w); });
+  parallelFor("item", items, [&](Value w) { emitWorkItem(w); });
   if (p.numSplits > 1)
-    parallelFor(b, loc, items / p.numSplits, [&](Value item) {
-      emitMerge(item);
-    });
+    parallelFor("merge", items / p.numSplits,
+                [&](Value item) { emitMerge(item); });
 }
 
 void mlir::quantkv::emitSdpaKernel(OpBuilder &builder, Location loc,

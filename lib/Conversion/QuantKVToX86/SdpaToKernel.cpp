@@ -94,5 +94,5 @@ void mlir::quantkv::populateX86KernelFinalizationPatterns(
     RewritePatternSet &patterns) {
   vector::populateVectorNarrowTypeRewritePatterns(patterns);
   populateMathPolynomialApproximationPatterns(
-      patterns, [](StringRef name) { return name == "exp"; });
+      patterns, [](StringRef name) { return name == "exp" || name == "math.exp"; });
 }

@@ -46,6 +46,11 @@ struct X86KernelOptions {
   int64_t targetParallelism = 32;
   /// Shortest KV split worth its merge.
   int64_t minSplitLen = 256;
+  /// The target has AVX512_VNNI (vpdpbusd): int8 math contracts Q with the
+  /// integer K directly.
+  bool hasVnni = false;
+  /// The target has AVX512_BF16 (vdpbf16ps): bf16 math contracts Q.K with it.
+  bool hasAvx512Bf16 = false;
   /// Most query rows kept in one register block.
   int64_t maxRowBlock = 8;
   /// Vector registers the P x V accumulators may use.
@@ -107,6 +112,9 @@ struct KernelPlan {
   int64_t numRowBlocks = 1;
   /// Value vectors (of `lanes`) accumulated per pass over a tile.
   int64_t valueVectorsPerStep = 8;
+  /// P x V passes over the tile unpack V once into a kvTile x Dv f32 scratch
+  /// (when there are more than two passes).
+  bool valueTileInScratch = false;
   int64_t numSplits = 1;
   /// Keys per split (a multiple of kvTile).
   int64_t splitLen = 0;
@@ -123,6 +131,11 @@ struct KernelPlan {
 
   // Numerics.
   MathMode mathMode = MathMode::strict;
+  /// int8 math with VNNI: Q.K is an integer dot product (u8 K + bias times
+  /// s8 Q) per 4-element lane, scaled per group after the partial dot.
+  bool vnniScores = false;
+  /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
+  bool bf16Scores = false;
   Type queryType, outputType;
   CacheOperandPlan key, value;
 
