@@ -22,14 +22,18 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # MLIR text seeds come with the dialect's tokens; a target without seeds
 # (quantkv-fuzz-ops) starts from the empty input.
-extra=()
-[[ -n "$seeds" ]] && extra=(-dict="$here/quantkv.dict" "$work/corpus" "$seeds")
-[[ -z "$seeds" ]] && extra=("$work/corpus")
+# A choice-stream target gets its whole input length from the start (libFuzzer
+# otherwise grows it from a few bytes, which leaves every later choice 0).
+if [[ -n "$seeds" ]]; then
+  extra=(-max_len=4096 -dict="$here/quantkv.dict" "$work/corpus" "$seeds")
+else
+  extra=(-max_len=256 -len_control=0 "$work/corpus")
+fi
 
 # shellcheck disable=SC2086
 exec "$fuzzer" \
   -max_total_time="$seconds" \
-  -timeout=20 -rss_limit_mb=4096 -max_len=4096 \
+  -timeout=20 -rss_limit_mb=4096 \
   -artifact_prefix="$work/artifacts/" \
   -print_final_stats=1 \
   ${QUANTKV_FUZZ_ARGS:-} \
