@@ -80,6 +80,12 @@ static std::string makeSlot(Type type, Slot &slot) {
              " (supported: f32, f16, bf16, i4/si4/ui4, i8/si8/ui8, i32/si32)";
     std::vector<int64_t> shape(tensorType.getShape().begin(),
                                tensorType.getShape().end());
+    double count = 1;
+    for (int64_t d : shape)
+      count *= static_cast<double>(d);
+    if (count > static_cast<double>(int64_t(1) << 28))
+      return "tensor too large for quantkv-run (" + slot.typeText +
+             ", more than 2^28 elements)";
     if (shape.empty() && isPacked4Bit(*kind))
       return "rank-0 4-bit tensors are not supported";
     slot.tensor = HostTensor(*kind, shape);
@@ -153,7 +159,22 @@ static void printValue(double v, bool isInt) {
 /// Prints a tensor, every value when small, else a summary.
 static void printTensor(const char *what, size_t index, const Slot &slot) {
   if (slot.isScalar) {
-    std::printf("%s %zu: %s (scalar)\n", what, index, slot.typeText.c_str());
+    std::printf("%s %zu: %s = ", what, index, slot.typeText.c_str());
+    if (slot.scalarIsFloat && slot.scalarWidth == 32) {
+      float f;
+      std::memcpy(&f, &slot.scalarBits, 4);
+      std::printf("%.6g\n", f);
+    } else if (slot.scalarIsFloat) {
+      double d;
+      std::memcpy(&d, &slot.scalarBits, 8);
+      std::printf("%.6g\n", d);
+    } else if (slot.scalarWidth == 32) {
+      int32_t i;
+      std::memcpy(&i, &slot.scalarBits, 4);
+      std::printf("%d\n", i);
+    } else {
+      std::printf("%lld\n", static_cast<long long>(slot.scalarBits));
+    }
     return;
   }
   std::vector<double> v = values(slot);
@@ -227,10 +248,10 @@ static std::string compileAndRun(MLIRContext &ctx, const std::string &text,
 
 int quantkv_run::runFileCommand(const std::string &file,
                                 const std::vector<std::string> &argv) {
-  Args args(argv,
-            {"entry", "pipeline", "against", "seed", "rtol", "atol",
-             "opt-level"},
-            {"print-inputs"});
+  Args args(
+      argv,
+      {"entry", "pipeline", "against", "seed", "rtol", "atol", "opt-level"},
+      {"print-inputs"});
   std::string passes = args.getString("pipeline", "");
   uint64_t seed = static_cast<uint64_t>(args.getInt("seed", 1, 0));
   Tolerance tol{args.getDouble("atol", 1e-4), args.getDouble("rtol", 1e-4)};
@@ -285,8 +306,8 @@ int quantkv_run::runFileCommand(const std::string &file,
   std::vector<Slot> outputs(func.getNumResults());
   for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
     if (std::string err = makeSlot(type, inputs[i]); !err.empty())
-      return usageError("@" + entry + " argument #" + std::to_string(i) +
-                        ": " + err);
+      return usageError("@" + entry + " argument #" + std::to_string(i) + ": " +
+                        err);
   for (auto [i, type] : llvm::enumerate(func.getResultTypes())) {
     if (std::string err = makeSlot(type, outputs[i]); !err.empty())
       return usageError("@" + entry + " result #" + std::to_string(i) + ": " +
@@ -303,8 +324,8 @@ int quantkv_run::runFileCommand(const std::string &file,
     randomize(s, rng);
 
   std::vector<Slot> first = outputs;
-  if (std::string err = compileAndRun(*ctx, text, file, passes, optLevel,
-                                      entry, inputs, first);
+  if (std::string err = compileAndRun(*ctx, text, file, passes, optLevel, entry,
+                                      inputs, first);
       !err.empty())
     return usageError(err);
   if (args.has("print-inputs"))
@@ -325,8 +346,8 @@ int quantkv_run::runFileCommand(const std::string &file,
     return usageError(err);
   bool allPassed = true;
   for (size_t i = 0; i < first.size(); ++i) {
-    ErrorStats s = compareWithReference(values(first[i]), values(second[i]),
-                                        tol);
+    ErrorStats s =
+        compareWithReference(values(first[i]), values(second[i]), tol);
     allPassed &= s.passed();
     std::printf("compare output %zu (--pipeline '%s' vs --against '%s'): "
                 "max_abs_err %.3g, max_rel_err %.3g, tolerance %g + %g * |b|: "
