@@ -1,0 +1,47 @@
+//===- AttentionMatcher.h - recognize compressed-K/V attention --*- C++ -*-===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Walks up from a P x V contraction and checks that it computes
+//
+//   softmax(scale * Q . dequant(K)^T + mask) . dequant(V)
+//
+// for the sdpa operand layouts: the contractions run over the right dims,
+// K/V heads are shared by consecutive query heads (GQA), and every
+// intermediate has no user outside the pattern.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANTKV_DIALECT_QUANTKV_TRANSFORMS_ATTENTIONMATCHER_H
+#define QUANTKV_DIALECT_QUANTKV_TRANSFORMS_ATTENTIONMATCHER_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "quantkv/Dialect/QuantKV/Transforms/DequantMatcher.h"
+#include "quantkv/Dialect/QuantKV/Transforms/SoftmaxMatcher.h"
+
+namespace mlir::quantkv {
+
+/// A recognized attention, ready to be rewritten.
+struct AttentionMatch {
+  /// Q x K^T and P x V.
+  linalg::LinalgOp scoresOp, outputOp;
+  Value query;
+  DequantMatch key, value;
+  SoftmaxMatch softmax;
+  /// Static sizes of the two contractions' iteration spaces.
+  SmallVector<int64_t> scoresSizes, outputSizes;
+  /// Rank of Q / the result (2 to 4); the fused op pads it to 4.
+  int64_t rank = 4;
+  bool keyTransposed = false;
+};
+
+/// Matches the attention computed by `outputOp`; `why` says what did not fit.
+FailureOr<AttentionMatch> matchAttention(linalg::LinalgOp outputOp,
+                                         std::string &why);
+
+} // namespace mlir::quantkv
+
+#endif // QUANTKV_DIALECT_QUANTKV_TRANSFORMS_ATTENTIONMATCHER_H

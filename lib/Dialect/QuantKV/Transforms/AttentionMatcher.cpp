@@ -1,0 +1,272 @@
+//===- AttentionMatcher.cpp - recognize compressed-K/V attention ----------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantkv/Dialect/QuantKV/Transforms/AttentionMatcher.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SetVector.h"
+
+#define DEBUG_TYPE "quantkv-fuse-sdpa"
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+namespace {
+/// The loops of a batched contraction `out[batch.., m, n] += a[batch.., m, k]
+/// * b[...]`: `batch` in the output's order.
+struct ContractionDims {
+  SmallVector<unsigned> batch;
+  unsigned m, n, k;
+  SmallVector<int64_t> sizes;
+};
+} // namespace
+
+/// True when `value` is a fill or splat of 0.
+static bool isZero(Value value) {
+  if (auto fill = value.getDefiningOp<linalg::FillOp>())
+    value = fill.getInputs()[0];
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return false;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (!dense.isSplat())
+      return false;
+    attr = dense.getSplatValue<Attribute>();
+  }
+  auto f = dyn_cast<FloatAttr>(attr);
+  return f && f.getValue().isZero();
+}
+
+static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
+                                                   StringRef name,
+                                                   std::string &why) {
+  auto fail = [&](const Twine &reason) {
+    why = (name + " " + reason).str();
+    return failure();
+  };
+  if (!op || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op->getNumResults() != 1 || !op.hasPureTensorSemantics())
+    return fail("is not a two-input tensor linalg op");
+  if (!linalg::isaContractionOpInterface(op))
+    return fail("is not a multiply-accumulate contraction");
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1)
+    return fail("does not contract exactly one dim into one M and one N dim");
+  ContractionDims result;
+  result.m = dims->m[0];
+  result.n = dims->n[0];
+  result.k = dims->k[0];
+  result.sizes = op.getStaticLoopRanges();
+  if (llvm::any_of(result.sizes, ShapedType::isDynamic))
+    return fail("has dynamic sizes");
+  MLIRContext *ctx = op.getContext();
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  unsigned outRank = outMap.getNumResults();
+  if (outRank < 2 || outRank > 4 || !outMap.isProjectedPermutation())
+    return fail("result is not [batch..., M, N] of rank 2 to 4");
+  for (unsigned r = 0; r + 2 < outRank; ++r) {
+    unsigned d = cast<AffineDimExpr>(outMap.getResult(r)).getPosition();
+    if (!llvm::is_contained(dims->batch, d))
+      return fail("result is not [batch..., M, N]");
+    result.batch.push_back(d);
+  }
+  if (result.batch.size() != dims->batch.size() ||
+      outMap.getResult(outRank - 2) != getAffineDimExpr(result.m, ctx) ||
+      outMap.getResult(outRank - 1) != getAffineDimExpr(result.n, ctx))
+    return fail("result is not [batch..., M, N]");
+  SmallVector<AffineExpr> lhs;
+  for (unsigned d : result.batch)
+    lhs.push_back(getAffineDimExpr(d, ctx));
+  lhs.push_back(getAffineDimExpr(result.m, ctx));
+  lhs.push_back(getAffineDimExpr(result.k, ctx));
+  if (op.getMatchingIndexingMap(op.getDpsInputOperand(0)) !=
+      AffineMap::get(outMap.getNumDims(), 0, lhs, ctx))
+    return fail("left operand is not read as [batch..., M, K]");
+  if (!isZero(op.getDpsInitOperand(0)->get()))
+    return fail("accumulates into a tensor that is not zero-filled");
+  return result;
+}
+
+/// Checks that `match` reads its storage at [batch..., seq, dim] (or
+/// [batch..., dim, seq] when `allowTransposed`), with the head dim shared by
+/// `Hq / Hkv` consecutive query heads.
+static LogicalResult checkStorageMap(const DequantMatch &match,
+                                     const ContractionDims &dims,
+                                     unsigned seq, unsigned dim,
+                                     bool allowTransposed, bool &transposed,
+                                     StringRef name, std::string &why) {
+  auto type = cast<RankedTensorType>(match.storage.getType());
+  AffineMap map = match.storageMap;
+  MLIRContext *ctx = map.getContext();
+  unsigned numBatch = dims.batch.size();
+  if (type.getRank() != numBatch + 2 || map.getNumResults() != numBatch + 2) {
+    why = (name + " storage rank does not match the contraction").str();
+    return failure();
+  }
+  SmallVector<AffineExpr> batch;
+  for (auto [i, d] : llvm::enumerate(dims.batch)) {
+    AffineExpr e = getAffineDimExpr(d, ctx);
+    // The head dim of a rank-4 attention may be shared (GQA / MQA).
+    if (i == 1) {
+      int64_t hq = dims.sizes[d], hkv = type.getDimSize(1);
+      if (hkv <= 0 || hq % hkv != 0) {
+        why = (name + " heads do not divide the query heads").str();
+        return failure();
+      }
+      if (hq != hkv)
+        e = e.floorDiv(hq / hkv);
+    }
+    batch.push_back(e);
+  }
+  auto expect = [&](unsigned a, unsigned b) {
+    SmallVector<AffineExpr> exprs = batch;
+    exprs.push_back(getAffineDimExpr(a, ctx));
+    exprs.push_back(getAffineDimExpr(b, ctx));
+    return AffineMap::get(map.getNumDims(), 0, exprs, ctx);
+  };
+  transposed = false;
+  if (map == expect(seq, dim))
+    return success();
+  if (allowTransposed && map == expect(dim, seq)) {
+    transposed = true;
+    return success();
+  }
+  std::string str;
+  llvm::raw_string_ostream os(str);
+  os << name << " is read at " << map << ", expected " << expect(seq, dim)
+     << (allowTransposed ? " (or with the last two dims swapped)" : "")
+     << ": the contraction is not over the head dim, or heads are not "
+        "shared by consecutive query heads";
+  why = str;
+  return failure();
+}
+
+/// Checks that the intermediates of the pattern have no user outside it.
+static LogicalResult checkNoOutsideUsers(const AttentionMatch &match,
+                                         ExprTreeBuilder &builder,
+                                         std::string &why) {
+  llvm::SmallPtrSet<Operation *, 32> pattern(
+      builder.getInlinedOps().begin(), builder.getInlinedOps().end());
+  pattern.insert(match.softmax.ops.begin(), match.softmax.ops.end());
+  pattern.insert(match.scoresOp);
+  pattern.insert(match.outputOp);
+  // Intermediates: what is computed from the scores or from the K/V
+  // storage inside the pattern (not the masks or scale tensors, which may
+  // be shared, e.g. one causal mask for every layer).
+  llvm::SetVector<Operation *> chain;
+  chain.insert(match.scoresOp);
+  for (const DequantMatch *dq : {&match.key, &match.value}) {
+    if (dq->dequantizeOp) {
+      chain.insert(dq->dequantizeOp);
+      pattern.insert(dq->dequantizeOp);
+    }
+    for (Operation *user : dq->storage.getUsers())
+      if (pattern.contains(user))
+        chain.insert(user);
+  }
+  for (unsigned i = 0; i < chain.size(); ++i)
+    for (Operation *user : chain[i]->getUsers())
+      if (pattern.contains(user) && user != match.outputOp)
+        chain.insert(user);
+  for (Operation *op : chain)
+    for (Operation *user : op->getUsers())
+      if (!pattern.contains(user)) {
+        std::string str;
+        llvm::raw_string_ostream os(str);
+        os << "intermediate " << op->getName()
+           << " has a user outside the attention (" << user->getName()
+           << ")";
+        why = str;
+        return failure();
+      }
+  return success();
+}
+
+FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputOp,
+                                                        std::string &why) {
+  AttentionMatch match;
+  match.outputOp = outputOp;
+  FailureOr<ContractionDims> outDims =
+      matchContraction(outputOp, "P x V", why);
+  if (failed(outDims))
+    return failure();
+  ExprTreeBuilder builder(outputOp.getContext());
+
+  Value probs = outputOp.getDpsInputOperand(0)->get();
+  FailureOr<SoftmaxMatch> softmax = matchSoftmax(builder, probs, why);
+  if (failed(softmax))
+    return failure();
+  match.softmax = *softmax;
+
+  auto scoresOp = softmax->scores.getDefiningOp<linalg::LinalgOp>();
+  FailureOr<ContractionDims> scoreDims =
+      matchContraction(scoresOp, "Q x K^T", why);
+  if (failed(scoreDims))
+    return failure();
+  match.scoresOp = scoresOp;
+  if (scoreDims->batch.size() != outDims->batch.size()) {
+    why = "Q x K^T and P x V have different batch dims";
+    return failure();
+  }
+  // P's last dim (the keys) must be what P x V contracts.
+  int64_t sq = scoreDims->sizes[scoreDims->m];
+  int64_t skv = scoreDims->sizes[scoreDims->n];
+  if (outDims->sizes[outDims->m] != sq || outDims->sizes[outDims->k] != skv) {
+    why = "P x V does not contract the keys of the scores";
+    return failure();
+  }
+  match.rank = scoreDims->batch.size() + 2;
+  match.scoresSizes = scoreDims->sizes;
+  match.outputSizes = outDims->sizes;
+  match.query = scoresOp.getDpsInputOperand(0)->get();
+
+  // K: read by Q x K^T at [b, h/G, n, k] (or [b, h/G, k, n]: K^T stored).
+  OpOperand *keyOperand = scoresOp.getDpsInputOperand(1);
+  const ExprNode *keyExpr = builder.build(
+      keyOperand->get(), scoresOp.getMatchingIndexingMap(keyOperand),
+      scoreDims->sizes);
+  FailureOr<DequantMatch> key = matchDequant(keyExpr, why);
+  if (failed(key)) {
+    why = "K: " + why;
+    return failure();
+  }
+  match.key = *key;
+  if (failed(checkStorageMap(*key, *scoreDims, scoreDims->n, scoreDims->k,
+                             /*allowTransposed=*/true, match.keyTransposed,
+                             "K", why)))
+    return failure();
+
+  // V: read by P x V at [b, h/G, k, n].
+  OpOperand *valueOperand = outputOp.getDpsInputOperand(1);
+  const ExprNode *valueExpr = builder.build(
+      valueOperand->get(), outputOp.getMatchingIndexingMap(valueOperand),
+      outDims->sizes);
+  FailureOr<DequantMatch> value = matchDequant(valueExpr, why);
+  if (failed(value)) {
+    why = "V: " + why;
+    return failure();
+  }
+  match.value = *value;
+  bool valueTransposed = false;
+  if (failed(checkStorageMap(*value, *outDims, outDims->k, outDims->n,
+                             /*allowTransposed=*/false, valueTransposed, "V",
+                             why)))
+    return failure();
+  if (match.rank == 4 &&
+      cast<RankedTensorType>(key->storage.getType()).getDimSize(1) !=
+          cast<RankedTensorType>(value->storage.getType()).getDimSize(1)) {
+    why = "K and V have different head counts";
+    return failure();
+  }
+  if (failed(checkNoOutsideUsers(match, builder, why)))
+    return failure();
+  return match;
+}
