@@ -284,6 +284,17 @@ Value mlir::quantkv::reshapeTo(RewriterBase &rewriter, Location loc,
       return tensor::ExpandShapeOp::create(rewriter, loc, target, value,
                                            *reassociation);
   }
+  // Drop the unit dims, then add the target's.
+  SmallVector<int64_t> squeezed;
+  for (int64_t d : type.getShape())
+    if (d != 1)
+      squeezed.push_back(d);
+  if (!squeezed.empty() && squeezed.size() < size_t(type.getRank()) &&
+      squeezed.size() < shape.size() &&
+      llvm::equal(squeezed, llvm::make_filter_range(
+                                shape, [](int64_t d) { return d != 1; })))
+    return reshapeTo(rewriter, loc, reshapeTo(rewriter, loc, value, squeezed),
+                     shape);
   int64_t count = type.getNumElements();
   auto flatType = RankedTensorType::get({count}, type.getElementType());
   Value flat = value;

@@ -1,0 +1,451 @@
+// RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa | FileCheck %s
+// RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa="math-mode=int8" | FileCheck %s --check-prefix=INT8
+
+// Every positive case must become exactly one quantkv.sdpa with nothing of
+// the unfused chain left; every negative case must stay unfused.
+
+//===----------------------------------------------------------------------===//
+// Op form: quantkv.dequantize / quantkv.typecast + upstream linalg.
+//===----------------------------------------------------------------------===//
+
+// 3-d, per-tensor s8 K and V, linalg.transpose for K^T, scale by a constant.
+// CHECK-LABEL: func.func @op_3d_per_tensor
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<4x2x16xf32>, %[[K:[a-z0-9]+]]: tensor<4x8x16xsi8>, %[[KS:[a-z0-9]+]]: tensor<1xf32>, %[[V:[a-z0-9]+]]: tensor<4x8x16xsi8>, %[[VS:[a-z0-9]+]]: tensor<1xf32>
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[K4:.+]] = tensor.expand_shape %[[K]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 4, 8, 16]
+// CHECK-DAG: %[[V4:.+]] = tensor.expand_shape %[[V]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 4, 8, 16]
+// CHECK-DAG: %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 4, 2, 16]
+// CHECK: %[[O:.+]] = quantkv.sdpa q(%[[Q4]] : tensor<1x4x2x16xf32>) k(%[[K4]] : tensor<1x4x8x16xsi8>) k_scale(%[[KS]] : tensor<1xf32>) v(%[[V4]] : tensor<1x4x8x16xsi8>) v_scale(%[[VS]] : tensor<1xf32>) outs(%{{.+}} : tensor<1x4x2x16xf32>)
+// CHECK-SAME: key_quant = #quantkv.per_tensor, scale = 2.500000e-01 : f32, value_quant = #quantkv.per_tensor}
+// CHECK-NOT: quantkv.sdpa
+// CHECK: %[[R:.+]] = tensor.collapse_shape %[[O]] {{\[\[}}0, 1], [2], [3]] : tensor<1x4x2x16xf32> into tensor<4x2x16xf32>
+// CHECK: return %[[R]]
+// INT8-LABEL: func.func @op_3d_per_tensor
+// INT8: quantkv.sdpa
+// INT8-SAME: math_mode = #quantkv.math_mode<int8>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @op_3d_per_tensor(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x2x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
+
+// -----
+
+// 4-d decode: s4 K per-group (32 channels / 4 groups), u8 V per-channel with
+// zero point, GQA 4 through linalg.broadcast + collapse_shape, K^T through
+// linalg.contract's map, causal select on linalg.index (bottom-right).
+// CHECK-LABEL: func.func @op_4d_gqa_causal
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x8x1x32xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x64x32xsi4>, %[[KS:[a-z0-9]+]]: tensor<1x2x64x4xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x64x32xui8>, %[[VS:[a-z0-9]+]]: tensor<32xf32>, %[[VZ:[a-z0-9]+]]: tensor<32xui8>
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%[[Q]] : tensor<1x8x1x32xf32>) k(%[[K]] : tensor<1x2x64x32xsi4>) k_scale(%[[KS]] : tensor<1x2x64x4xf32>) v(%[[V]] : tensor<1x2x64x32xui8>) v_scale(%[[VS]] : tensor<32xf32>) v_zero_point(%[[VZ]] : tensor<32xui8>) outs(%{{.+}} : tensor<1x8x1x32xf32>)
+// CHECK-SAME: causal = #quantkv.causal<bottom_right>, key_quant = #quantkv.per_group<[1, 1, 1, 8]>, scale = 0.176776692 : f32, value_quant = #quantkv.per_channel<axis = 3>}
+// CHECK-NOT: quantkv.sdpa
+// CHECK-NOT: linalg.
+#qmap = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#kmap = affine_map<(b, h, m, n, k) -> (b, h, n, k)>
+#vmap = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#omap = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @op_4d_gqa_causal(%q: tensor<1x8x1x32xf32>, %k: tensor<1x2x64x32xsi4>, %ks: tensor<1x2x64x4xf32>, %v: tensor<1x2x64x32xui8>, %vs: tensor<32xf32>, %vz: tensor<32xui8>) -> tensor<1x8x1x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %rsqrt_d = arith.constant 0.176776695 : f32
+  %c63 = arith.constant 63 : index
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1x2x64x4xf32>) granularity(#quantkv.per_group<[1, 1, 1, 8]>) : tensor<1x2x64x32xsi4> -> tensor<1x2x64x32xf32>
+  %kb0 = tensor.empty() : tensor<1x2x4x64x32xf32>
+  %kb = linalg.broadcast ins(%kd : tensor<1x2x64x32xf32>) outs(%kb0 : tensor<1x2x4x64x32xf32>) dimensions = [2]
+  %kg = tensor.collapse_shape %kb [[0], [1, 2], [3], [4]] : tensor<1x2x4x64x32xf32> into tensor<1x8x64x32xf32>
+  %s0 = tensor.empty() : tensor<1x8x1x64xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
+  %s = linalg.contract indexing_maps = [#qmap, #kmap, #omap] ins(%q, %kg : tensor<1x8x1x32xf32>, tensor<1x8x64x32xf32>) outs(%sz : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
+  %sm = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x8x1x64xf32>) outs(%s0 : tensor<1x8x1x64xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %i = linalg.index 2 : index
+    %j = linalg.index 3 : index
+    %last = arith.addi %i, %c63 : index
+    %future = arith.cmpi ugt, %j, %last : index
+    %scaled = arith.mulf %x, %rsqrt_d : f32
+    %r = arith.select %future, %ninf, %scaled : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x1x64xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<1x8x1x64xf32>) outs(%s0 : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<32xf32>) zero_point(%vz : tensor<32xui8>) granularity(#quantkv.per_channel<axis = 3>) : tensor<1x2x64x32xui8> -> tensor<1x2x64x32xf32>
+  %vb = linalg.broadcast ins(%vd : tensor<1x2x64x32xf32>) outs(%kb0 : tensor<1x2x4x64x32xf32>) dimensions = [2]
+  %vg = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x2x4x64x32xf32> into tensor<1x8x64x32xf32>
+  %o0 = tensor.empty() : tensor<1x8x1x32xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
+  %o = linalg.contract indexing_maps = [#qmap, #vmap, #omap] ins(%p, %vg : tensor<1x8x1x64xf32>, tensor<1x8x64x32xf32>) outs(%oz : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
+  return %o : tensor<1x8x1x32xf32>
+}
+
+// -----
+
+// bf16: Q bf16, K/V dequantized then typecast to bf16, P typecast to bf16,
+// contractions accumulating in f32: math mode bf16 computes exactly this.
+// CHECK-LABEL: func.func @op_typecast_bf16
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xbf16>) k(%{{.+}} : tensor<1x4x8x16xui8>) k_scale(%{{.+}} : tensor<16xf32>) k_zero_point(%{{.+}} : tensor<16xui8>) v(%{{.+}} : tensor<1x4x8x16xsi8>) v_scale(%{{.+}} : tensor<1x4x8x1xf32>)
+// CHECK-SAME: key_quant = #quantkv.per_channel<axis = 3>
+// CHECK-SAME: math_mode = #quantkv.math_mode<bf16>
+// CHECK-SAME: scale = 2.500000e-01 : f32, value_quant = #quantkv.per_group<[1, 1, 1, 16]>}
+// CHECK-NOT: quantkv.sdpa
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @op_typecast_bf16(%q: tensor<4x2x16xbf16>, %k: tensor<4x8x16xui8>, %ks: tensor<16xf32>, %kz: tensor<16xui8>, %v: tensor<4x8x16xsi8>, %vs: tensor<4x8x1xf32>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<16xf32>) zero_point(%kz : tensor<16xui8>) granularity(#quantkv.per_channel<axis = 2>) : tensor<4x8x16xui8> -> tensor<4x8x16xf32>
+  %kh = quantkv.typecast %kd : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
+  %e0 = tensor.empty() : tensor<4x16x8xbf16>
+  %kt = linalg.transpose ins(%kh : tensor<4x8x16xbf16>) outs(%e0 : tensor<4x16x8xbf16>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x2x16xbf16>, tensor<4x16x8xbf16>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %c, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ph = quantkv.typecast %p : tensor<4x2x8xf32> to tensor<4x2x8xbf16>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<4x8x1xf32>) granularity(#quantkv.per_group<[1, 1, 16]>) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %vh = quantkv.typecast %vd : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%ph, %vh : tensor<4x2x8xbf16>, tensor<4x8x16xbf16>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
+
+// -----
+
+// f16: the dequantize result is already f16 (Q f16, P typecast to f16), an
+// additive 4-d mask broadcast over heads, and the scores divided by sqrt(D).
+// CHECK-LABEL: func.func @op_f16_mask_div
+// CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<1x1x4x8xf32>
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf16>) k(%{{.+}} : tensor<1x2x8x16xsi8>) k_scale(%{{.+}} : tensor<1x2x8x1xf16>) v(%{{.+}} : tensor<1x2x8x16xsi8>) v_scale(%{{.+}} : tensor<1xf32>) mask(%[[M]] : tensor<1x1x4x8xf32>)
+// CHECK-SAME: math_mode = #quantkv.math_mode<f16>, scale = 2.500000e-01 : f32
+// CHECK-NOT: quantkv.sdpa
+#qmap = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#kmap = affine_map<(b, h, m, n, k) -> (b, h, n, k)>
+#vmap = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#omap = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#bmask = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+func.func @op_f16_mask_div(%q: tensor<1x2x4x16xf16>, %k: tensor<1x2x8x16xsi8>, %ks: tensor<1x2x8x1xf16>, %v: tensor<1x2x8x16xsi8>, %vs: tensor<1xf32>, %mask: tensor<1x1x4x8xf32>) -> tensor<1x2x4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %sqrt_d = arith.constant 4.0 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1x2x8x1xf16>) granularity(#quantkv.per_group<[1, 1, 1, 16]>) : tensor<1x2x8x16xsi8> -> tensor<1x2x8x16xf16>
+  %s0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %s = linalg.contract indexing_maps = [#qmap, #kmap, #omap] ins(%q, %kd : tensor<1x2x4x16xf16>, tensor<1x2x8x16xf16>) outs(%sz : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id, #bmask, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x2x4x8xf32>, tensor<1x1x4x8xf32>) outs(%s0 : tensor<1x2x4x8xf32>) {
+  ^bb0(%x: f32, %m: f32, %out: f32):
+    %d = arith.divf %x, %sqrt_d : f32
+    %r = arith.addf %d, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x8xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<1x2x4x8xf32>) outs(%s0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %ph = quantkv.typecast %p : tensor<1x2x4x8xf32> to tensor<1x2x4x8xf16>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<1x2x8x16xsi8> -> tensor<1x2x8x16xf16>
+  %o0 = tensor.empty() : tensor<1x2x4x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  %o = linalg.contract indexing_maps = [#qmap, #vmap, #omap] ins(%ph, %vd : tensor<1x2x4x8xf16>, tensor<1x2x8x16xf16>) outs(%oz : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  return %o : tensor<1x2x4x16xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Upstream-only form: no quantkv op, as a framework lowering emits it.
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// 3-d, one linalg.generic per torch op: K i8 (sitofp) * per-token scale,
+// K^T by a generic with a permuted map, V (uitofp(extui v) - 128) * 0.02,
+// scores / sqrt(D), softmax decomposed into linalg.reduce + generics.
+// CHECK-LABEL: func.func @up_3d_decomposed
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<4x2x16xf32>, %[[K:[a-z0-9]+]]: tensor<4x8x16xi8>, %[[KS:[a-z0-9]+]]: tensor<4x8xf32>, %[[V:[a-z0-9]+]]: tensor<4x8x16xi8>
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[KC:.+]] = tensor.bitcast %[[K]] : tensor<4x8x16xi8> to tensor<4x8x16xsi8>
+// CHECK-DAG: %[[VC:.+]] = tensor.bitcast %[[V]] : tensor<4x8x16xi8> to tensor<4x8x16xui8>
+// CHECK-DAG: %[[KS4:.+]] = tensor.expand_shape %[[KS]] {{\[\[}}0, 1], [2, 3]] output_shape [1, 4, 8, 1]
+// CHECK-DAG: %[[VS:.+]] = arith.constant dense<2.000000e-02> : tensor<1xf32>
+// CHECK-DAG: %[[VZ:.+]] = arith.constant dense<1.280000e+02> : tensor<1xf32>
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xf32>) k(%{{.+}} : tensor<1x4x8x16xsi8>) k_scale(%[[KS4]] : tensor<1x4x8x1xf32>) v(%{{.+}} : tensor<1x4x8x16xui8>) v_scale(%[[VS]] : tensor<1xf32>) v_zero_point(%[[VZ]] : tensor<1xf32>)
+// CHECK-SAME: key_quant = #quantkv.per_group<[1, 1, 1, 16]>, scale = 2.500000e-01 : f32, value_quant = #quantkv.per_tensor}
+// CHECK-NOT: quantkv.sdpa
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#tok = affine_map<(d0, d1, d2) -> (d0, d1)>
+#perm = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
+func.func @up_3d_decomposed(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %ks: tensor<4x8xf32>, %v: tensor<4x8x16xi8>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %sqrt_d = arith.constant 4.0 : f32
+  %vzp = arith.constant 128.0 : f32
+  %vsc = arith.constant 0.02 : f32
+  %ek = tensor.empty() : tensor<4x8x16xf32>
+  %kf = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k : tensor<4x8x16xi8>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%a: i8, %o: f32):
+    %f = arith.sitofp %a : i8 to f32
+    linalg.yield %f : f32
+  } -> tensor<4x8x16xf32>
+  %kd = linalg.generic {indexing_maps = [#id3, #tok, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%kf, %ks : tensor<4x8x16xf32>, tensor<4x8xf32>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%a: f32, %sc: f32, %o: f32):
+    %m = arith.mulf %a, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %et = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.generic {indexing_maps = [#perm, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%kd : tensor<4x8x16xf32>) outs(%et : tensor<4x16x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<4x16x8xf32>
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x2x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %d = arith.divf %a, %sqrt_d : f32
+    linalg.yield %d : f32
+  } -> tensor<4x2x8xf32>
+  %er = tensor.empty() : tensor<4x2xf32>
+  %mx0 = linalg.fill ins(%ninf : f32) outs(%er : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %mx = linalg.reduce ins(%ss : tensor<4x2x8xf32>) outs(%mx0 : tensor<4x2xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %m = arith.maximumf %in, %acc : f32
+      linalg.yield %m : f32
+    }
+  %ex = linalg.generic {indexing_maps = [#id3, #tok, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ss, %mx : tensor<4x2x8xf32>, tensor<4x2xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %d = arith.subf %a, %m : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<4x2x8xf32>
+  %sm0 = linalg.fill ins(%zero : f32) outs(%er : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %sm = linalg.reduce ins(%ex : tensor<4x2x8xf32>) outs(%sm0 : tensor<4x2xf32>) dimensions = [2]
+    (%in: f32, %acc: f32) {
+      %a = arith.addf %in, %acc : f32
+      linalg.yield %a : f32
+    }
+  %p = linalg.generic {indexing_maps = [#id3, #tok, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ex, %sm : tensor<4x2x8xf32>, tensor<4x2xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %den: f32, %o: f32):
+    %d = arith.divf %a, %den : f32
+    linalg.yield %d : f32
+  } -> tensor<4x2x8xf32>
+  %vd = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%v : tensor<4x8x16xi8>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%a: i8, %o: f32):
+    %w = arith.extui %a : i8 to i32
+    %f = arith.uitofp %w : i32 to f32
+    %c = arith.subf %f, %vzp : f32
+    %m = arith.mulf %c, %vsc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
+
+// -----
+
+// 4-d, K i4 with an i4 zero point and a scale per 4 channels read through a
+// floordiv map, V i8 per-channel (uitofp) with an i8 zero point, both
+// contractions as linalg.generic, an additive mask read at (0, 0, i, j).
+// CHECK-LABEL: func.func @up_4d_int4_group_floordiv
+// CHECK-SAME: %[[K:[a-z0-9]+]]: tensor<1x2x8x16xi4>, %[[KS:[a-z0-9]+]]: tensor<1x2x8x4xf32>, %[[KZ:[a-z0-9]+]]: tensor<1x2x8x4xi4>, %[[V:[a-z0-9]+]]: tensor<1x2x8x16xi8>, %[[VS:[a-z0-9]+]]: tensor<16xf32>, %[[VZ:[a-z0-9]+]]: tensor<16xi8>, %[[M:[a-z0-9]+]]: tensor<1x1x4x8xf32>
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[KC:.+]] = tensor.bitcast %[[K]] : tensor<1x2x8x16xi4> to tensor<1x2x8x16xsi4>
+// CHECK-DAG: %[[KZC:.+]] = tensor.bitcast %[[KZ]] : tensor<1x2x8x4xi4> to tensor<1x2x8x4xsi4>
+// CHECK-DAG: %[[VC:.+]] = tensor.bitcast %[[V]] : tensor<1x2x8x16xi8> to tensor<1x2x8x16xui8>
+// CHECK-DAG: %[[VZC:.+]] = tensor.bitcast %[[VZ]] : tensor<16xi8> to tensor<16xui8>
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf32>) k(%[[KC]] : tensor<1x2x8x16xsi4>) k_scale(%[[KS]] : tensor<1x2x8x4xf32>) k_zero_point(%[[KZC]] : tensor<1x2x8x4xsi4>) v(%[[VC]] : tensor<1x2x8x16xui8>) v_scale(%[[VS]] : tensor<16xf32>) v_zero_point(%[[VZC]] : tensor<16xui8>) mask(%[[M]] : tensor<1x1x4x8xf32>)
+// CHECK-SAME: key_quant = #quantkv.per_group<[1, 1, 1, 4]>, scale = 2.500000e-01 : f32, value_quant = #quantkv.per_channel<axis = 3>}
+// CHECK-NOT: quantkv.sdpa
+#qk = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#kk = affine_map<(b, h, m, n, k) -> (b, h, n, k)>
+#vk = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#ok = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#grp = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 floordiv 4)>
+#chan = affine_map<(d0, d1, d2, d3) -> (d3)>
+#bmask = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+func.func @up_4d_int4_group_floordiv(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x8x16xi4>, %ks: tensor<1x2x8x4xf32>, %kz: tensor<1x2x8x4xi4>, %v: tensor<1x2x8x16xi8>, %vs: tensor<16xf32>, %vz: tensor<16xi8>, %mask: tensor<1x1x4x8xf32>) -> tensor<1x2x4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %ek = tensor.empty() : tensor<1x2x8x16xf32>
+  %kd = linalg.generic {indexing_maps = [#id, #grp, #grp, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%k, %ks, %kz : tensor<1x2x8x16xi4>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xi4>) outs(%ek : tensor<1x2x8x16xf32>) {
+  ^bb0(%x: i4, %sc: f32, %zp: i4, %o: f32):
+    %xw = arith.extsi %x : i4 to i32
+    %xf = arith.sitofp %xw : i32 to f32
+    %zw = arith.extsi %zp : i4 to i32
+    %zf = arith.sitofp %zw : i32 to f32
+    %d = arith.subf %xf, %zf : f32
+    %m = arith.mulf %d, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x8x16xf32>
+  %s0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %s = linalg.generic {indexing_maps = [#qk, #kk, #ok], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kd : tensor<1x2x4x16xf32>, tensor<1x2x8x16xf32>) outs(%sz : tensor<1x2x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id, #bmask, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x2x4x8xf32>, tensor<1x1x4x8xf32>) outs(%s0 : tensor<1x2x4x8xf32>) {
+  ^bb0(%x: f32, %mk: f32, %out: f32):
+    %y = arith.mulf %x, %c : f32
+    %r = arith.addf %mk, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x8xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<1x2x4x8xf32>) outs(%s0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %vd = linalg.generic {indexing_maps = [#id, #chan, #chan, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%v, %vs, %vz : tensor<1x2x8x16xi8>, tensor<16xf32>, tensor<16xi8>) outs(%ek : tensor<1x2x8x16xf32>) {
+  ^bb0(%x: i8, %sc: f32, %zp: i8, %o: f32):
+    %xf = arith.uitofp %x : i8 to f32
+    %zf = arith.uitofp %zp : i8 to f32
+    %d = arith.subf %xf, %zf : f32
+    %m = arith.mulf %sc, %d : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x8x16xf32>
+  %o0 = tensor.empty() : tensor<1x2x4x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  %o = linalg.generic {indexing_maps = [#qk, #vk, #ok], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vd : tensor<1x2x4x8xf32>, tensor<1x2x8x16xf32>) outs(%oz : tensor<1x2x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x16xf32>
+  return %o : tensor<1x2x4x16xf32>
+}
+
+// -----
+
+// torch-style groups: K reshaped to [BH, S, groups, 8], multiplied by a
+// scale of shape [BH, S, groups, 1] (read at (.., g, 0)), reshaped back;
+// K^T by linalg.transpose. V per-tensor with a 0-d scale.
+// CHECK-LABEL: func.func @up_group_by_reshape
+// CHECK-SAME: %[[KS:[a-z0-9]+]]: tensor<4x8x2x1xf32>, %[[V:[a-z0-9]+]]: tensor<4x8x16xi8>, %[[VS:[a-z0-9]+]]: tensor<f32>
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[KS1:.+]] = tensor.collapse_shape %[[KS]] {{\[\[}}0], [1], [2, 3]] : tensor<4x8x2x1xf32> into tensor<4x8x2xf32>
+// CHECK-DAG: %[[KS4:.+]] = tensor.expand_shape %[[KS1]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 4, 8, 2]
+// CHECK-DAG: %[[VS1:.+]] = tensor.expand_shape %[[VS]] [] output_shape [1] : tensor<f32> into tensor<1xf32>
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xf32>) k(%{{.+}} : tensor<1x4x8x16xsi8>) k_scale(%[[KS4]] : tensor<1x4x8x2xf32>) v(%{{.+}} : tensor<1x4x8x16xsi8>) v_scale(%[[VS1]] : tensor<1xf32>)
+// CHECK-SAME: key_quant = #quantkv.per_group<[1, 1, 1, 8]>, scale = 1.250000e-01 : f32, value_quant = #quantkv.per_tensor}
+// CHECK-NOT: quantkv.sdpa
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#scalar3 = affine_map<(d0, d1, d2) -> ()>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#g4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+func.func @up_group_by_reshape(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %ks: tensor<4x8x2x1xf32>, %v: tensor<4x8x16xi8>, %vs: tensor<f32>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.125 : f32
+  %kg = tensor.expand_shape %k [[0], [1], [2, 3]] output_shape [4, 8, 2, 8] : tensor<4x8x16xi8> into tensor<4x8x2x8xi8>
+  %eg = tensor.empty() : tensor<4x8x2x8xf32>
+  %kdg = linalg.generic {indexing_maps = [#id4, #g4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%kg, %ks : tensor<4x8x2x8xi8>, tensor<4x8x2x1xf32>) outs(%eg : tensor<4x8x2x8xf32>) {
+  ^bb0(%x: i8, %sc: f32, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x2x8xf32>
+  %kd = tensor.collapse_shape %kdg [[0], [1], [2, 3]] : tensor<4x8x2x8xf32> into tensor<4x8x16xf32>
+  %et = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%et : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x2x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ev = tensor.empty() : tensor<4x8x16xf32>
+  %vd = linalg.generic {indexing_maps = [#id3, #scalar3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%v, %vs : tensor<4x8x16xi8>, tensor<f32>) outs(%ev : tensor<4x8x16xf32>) {
+  ^bb0(%x: i8, %sc: f32, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
+
+// -----
+
+// f16 Q, dequantization and truncf in separate generics, a per-channel V
+// scale pre-broadcast by linalg.broadcast, K^T through batch_matmul's
+// indexing maps, P truncated to f16: math mode f16.
+// CHECK-LABEL: func.func @up_f16_broadcast_scale
+// CHECK-SAME: %[[VS:[a-z0-9]+]]: tensor<16xf16>
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xf16>) k(%{{.+}} : tensor<1x4x8x16xui8>) k_scale(%{{.+}} : tensor<1xf32>) v(%{{.+}} : tensor<1x4x8x16xsi8>) v_scale(%[[VS]] : tensor<16xf16>)
+// CHECK-SAME: math_mode = #quantkv.math_mode<f16>, scale = 2.500000e-01 : f32, value_quant = #quantkv.per_channel<axis = 3>}
+// CHECK-NOT: quantkv.sdpa
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#mq = affine_map<(b, m, n, k) -> (b, m, k)>
+#mk = affine_map<(b, m, n, k) -> (b, n, k)>
+#mo = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @up_f16_broadcast_scale(%q: tensor<4x2x16xf16>, %k: tensor<4x8x16xi8>, %v: tensor<4x8x16xi8>, %vs: tensor<16xf16>) -> tensor<4x2x16xf16> {
+  %zero = arith.constant 0.0 : f32
+  %zeroh = arith.constant 0.0 : f16
+  %c = arith.constant 0.25 : f32
+  %ksc = arith.constant 0.01 : f32
+  %ef = tensor.empty() : tensor<4x8x16xf32>
+  %eh = tensor.empty() : tensor<4x8x16xf16>
+  %kd = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k : tensor<4x8x16xi8>) outs(%ef : tensor<4x8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.uitofp %x : i8 to f32
+    %m = arith.mulf %xf, %ksc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %kh = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%kd : tensor<4x8x16xf32>) outs(%eh : tensor<4x8x16xf16>) {
+  ^bb0(%x: f32, %o: f16):
+    %t = arith.truncf %x : f32 to f16
+    linalg.yield %t : f16
+  } -> tensor<4x8x16xf16>
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [#mq, #mk, #mo] ins(%q, %kh : tensor<4x2x16xf16>, tensor<4x8x16xf16>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ep = tensor.empty() : tensor<4x2x8xf16>
+  %ph = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<4x2x8xf32>) outs(%ep : tensor<4x2x8xf16>) {
+  ^bb0(%x: f32, %o: f16):
+    %t = arith.truncf %x : f32 to f16
+    linalg.yield %t : f16
+  } -> tensor<4x2x8xf16>
+  %esc = tensor.empty() : tensor<4x8x16xf16>
+  %vsb = linalg.broadcast ins(%vs : tensor<16xf16>) outs(%esc : tensor<4x8x16xf16>) dimensions = [0, 1]
+  %vd = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%v, %vsb : tensor<4x8x16xi8>, tensor<4x8x16xf16>) outs(%eh : tensor<4x8x16xf16>) {
+  ^bb0(%x: i8, %sc: f16, %o: f16):
+    %xf = arith.sitofp %x : i8 to f32
+    %s32 = arith.extf %sc : f16 to f32
+    %m = arith.mulf %xf, %s32 : f32
+    %t = arith.truncf %m : f32 to f16
+    linalg.yield %t : f16
+  } -> tensor<4x8x16xf16>
+  %e2 = tensor.empty() : tensor<4x2x16xf16>
+  %f2 = linalg.fill ins(%zeroh : f16) outs(%e2 : tensor<4x2x16xf16>) -> tensor<4x2x16xf16>
+  %o = linalg.batch_matmul ins(%ph, %vd : tensor<4x2x8xf16>, tensor<4x8x16xf16>) outs(%f2 : tensor<4x2x16xf16>) -> tensor<4x2x16xf16>
+  return %o : tensor<4x2x16xf16>
+}
