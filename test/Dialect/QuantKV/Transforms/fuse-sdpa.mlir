@@ -449,3 +449,707 @@ func.func @up_f16_broadcast_scale(%q: tensor<4x2x16xf16>, %k: tensor<4x8x16xi8>,
   %o = linalg.batch_matmul ins(%ph, %vd : tensor<4x2x8xf16>, tensor<4x8x16xf16>) outs(%f2 : tensor<4x2x16xf16>) -> tensor<4x2x16xf16>
   return %o : tensor<4x2x16xf16>
 }
+
+// -----
+
+// K stored transposed ([B, H, D, S], as some caches keep it): read without
+// a transpose by the contraction, it becomes key_layout = bds.
+// CHECK-LABEL: func.func @up_k_stored_bds
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf32>) k(%{{.+}} : tensor<1x2x16x8xsi8>) k_scale(%{{.+}} : tensor<1xf32>) v(%{{.+}} : tensor<1x2x8x16xsi8>) v_scale(%{{.+}} : tensor<1xf32>)
+// CHECK-SAME: key_layout = #quantkv.k_layout<bds>
+// CHECK-NOT: quantkv.sdpa
+#qk = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#kt = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#ok = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @up_k_stored_bds(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x16x8xi8>, %v: tensor<1x2x8x16xi8>) -> tensor<1x2x4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %sck = arith.constant 0.03 : f32
+  %ek = tensor.empty() : tensor<1x2x16x8xf32>
+  %kd = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%k : tensor<1x2x16x8xi8>) outs(%ek : tensor<1x2x16x8xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sck : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x16x8xf32>
+  %s0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %s = linalg.contract indexing_maps = [#qk, #kt, #ok] ins(%q, %kd : tensor<1x2x4x16xf32>, tensor<1x2x16x8xf32>) outs(%sz : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x2x4x8xf32>) outs(%s0 : tensor<1x2x4x8xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<1x2x4x8xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<1x2x4x8xf32>) outs(%s0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %ev = tensor.empty() : tensor<1x2x8x16xf32>
+  %vd = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%v : tensor<1x2x8x16xi8>) outs(%ev : tensor<1x2x8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sck : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x8x16xf32>
+  %o0 = tensor.empty() : tensor<1x2x4x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  %o = linalg.contract indexing_maps = [#qk, #kt, #ok] ins(%p, %vd : tensor<1x2x4x8xf32>, tensor<1x2x8x16xf32>) outs(%oz : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  return %o : tensor<1x2x4x16xf32>
+}
+
+// -----
+
+// Everything before the softmax in one generic (scale, then a top-left
+// causal select on i64 iotas), softmax decomposed with generic reductions
+// that keep the reduced dim (read at (.., 0)).
+// CHECK-LABEL: func.func @up_fused_causal_top_left
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa
+// CHECK-SAME: causal = #quantkv.causal<top_left>
+// CHECK-SAME: scale = 2.500000e-01 : f32
+// CHECK-NOT: quantkv.sdpa
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#keep = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
+func.func @up_fused_causal_top_left(%q: tensor<2x8x16xf32>, %kt: tensor<2x16x8xf32>, %k: tensor<2x8x16xi8>, %v: tensor<2x8x16xi8>) -> tensor<2x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %c = arith.constant 0.25 : f32
+  %sck = arith.constant 0.05 : f32
+  %ek = tensor.empty() : tensor<2x16x8xf32>
+  %kd = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2, d1)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k : tensor<2x8x16xi8>) outs(%ek : tensor<2x16x8xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %sck, %xf : f32
+    linalg.yield %m : f32
+  } -> tensor<2x16x8xf32>
+  %e1 = tensor.empty() : tensor<2x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kd : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%f1 : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x8x8xf32>) outs(%e1 : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %i64 = arith.index_cast %i : index to i64
+    %j64 = arith.index_cast %j : index to i64
+    %keep = arith.cmpi sle, %j64, %i64 : i64
+    %y = arith.mulf %x, %c : f32
+    %r = arith.select %keep, %y, %lowest : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x8xf32>
+  %er = tensor.empty() : tensor<2x8x1xf32>
+  %mx0 = linalg.fill ins(%lowest : f32) outs(%er : tensor<2x8x1xf32>) -> tensor<2x8x1xf32>
+  %mx = linalg.generic {indexing_maps = [#id3, #keep], iterator_types = ["parallel", "parallel", "reduction"]} ins(%sm : tensor<2x8x8xf32>) outs(%mx0 : tensor<2x8x1xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %m = arith.maxnumf %acc, %x : f32
+    linalg.yield %m : f32
+  } -> tensor<2x8x1xf32>
+  %ex = linalg.generic {indexing_maps = [#id3, #keep, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sm, %mx : tensor<2x8x8xf32>, tensor<2x8x1xf32>) outs(%e1 : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %d = arith.subf %x, %m : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<2x8x8xf32>
+  %sum0 = linalg.fill ins(%zero : f32) outs(%er : tensor<2x8x1xf32>) -> tensor<2x8x1xf32>
+  %sum = linalg.generic {indexing_maps = [#id3, #keep], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ex : tensor<2x8x8xf32>) outs(%sum0 : tensor<2x8x1xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %a = arith.addf %x, %acc : f32
+    linalg.yield %a : f32
+  } -> tensor<2x8x1xf32>
+  %p = linalg.generic {indexing_maps = [#id3, #keep, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ex, %sum : tensor<2x8x8xf32>, tensor<2x8x1xf32>) outs(%e1 : tensor<2x8x8xf32>) {
+  ^bb0(%x: f32, %den: f32, %o: f32):
+    %d = arith.divf %x, %den : f32
+    linalg.yield %d : f32
+  } -> tensor<2x8x8xf32>
+  %ev = tensor.empty() : tensor<2x8x16xf32>
+  %vd = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%v : tensor<2x8x16xi8>) outs(%ev : tensor<2x8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sck : f32
+    linalg.yield %m : f32
+  } -> tensor<2x8x16xf32>
+  %e2 = tensor.empty() : tensor<2x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%f2 : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %o : tensor<2x8x16xf32>
+}
+
+// -----
+
+// Rank 2 (one head): linalg.matmul with a transposed-B indexing map, V with
+// an integer zero-point subtraction before the conversion.
+// CHECK-LABEL: func.func @up_2d_matmul_int_zp
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<4x16xf32>, %[[K:[a-z0-9]+]]: tensor<8x16xi8>, %[[V:[a-z0-9]+]]: tensor<8x16xi8>, %[[VZ:[a-z0-9]+]]: tensor<8xi8>, %[[VS:[a-z0-9]+]]: tensor<8xf32>
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 4, 16]
+// CHECK-DAG: %[[VZC:.+]] = tensor.bitcast %[[VZ]] : tensor<8xi8> to tensor<8xsi8>
+// CHECK: quantkv.sdpa q(%[[Q4]] : tensor<1x1x4x16xf32>) k(%{{.+}} : tensor<1x1x8x16xsi8>) k_scale(%{{.+}} : tensor<1xf32>) v(%{{.+}} : tensor<1x1x8x16xsi8>) v_scale(%[[VS]] : tensor<8xf32>) v_zero_point(%[[VZC]] : tensor<8xsi8>)
+// CHECK-SAME: value_quant = #quantkv.per_channel<axis = 2>
+// CHECK: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1, 2], [3]] : tensor<1x1x4x16xf32> into tensor<4x16xf32>
+// CHECK-NOT: quantkv.sdpa
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @up_2d_matmul_int_zp(%q: tensor<4x16xf32>, %k: tensor<8x16xi8>, %v: tensor<8x16xi8>, %vz: tensor<8xi8>, %vs: tensor<8xf32>) -> tensor<4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %sck = arith.constant 0.05 : f32
+  %ek = tensor.empty() : tensor<8x16xf32>
+  %kd = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%k : tensor<8x16xi8>) outs(%ek : tensor<8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sck : f32
+    linalg.yield %m : f32
+  } -> tensor<8x16xf32>
+  %e1 = tensor.empty() : tensor<4x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>] ins(%q, %kd : tensor<4x16xf32>, tensor<8x16xf32>) outs(%f1 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %sm = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<4x8xf32>) outs(%e1 : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<4x8xf32>
+  %p = linalg.softmax dimension(1) ins(%sm : tensor<4x8xf32>) outs(%e1 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %vd = linalg.generic {indexing_maps = [#id2, #row, #row, #id2], iterator_types = ["parallel", "parallel"]} ins(%v, %vz, %vs : tensor<8x16xi8>, tensor<8xi8>, tensor<8xf32>) outs(%ek : tensor<8x16xf32>) {
+  ^bb0(%x: i8, %zp: i8, %sc: f32, %o: f32):
+    %xw = arith.extsi %x : i8 to i32
+    %zw = arith.extsi %zp : i8 to i32
+    %d = arith.subi %xw, %zw : i32
+    %df = arith.sitofp %d : i32 to f32
+    %m = arith.mulf %df, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<8x16xf32>
+  %e2 = tensor.empty() : tensor<4x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %o = linalg.matmul ins(%p, %vd : tensor<4x8xf32>, tensor<8x16xf32>) outs(%f2 : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %o : tensor<4x16xf32>
+}
+
+// -----
+
+// GQA as torch expands it: dequantized K/V [1, 2, 8, 16] -> expand_shape
+// [1, 2, 1, 8, 16] -> generic broadcast [1, 2, 4, 8, 16] -> collapse
+// [1, 8, 8, 16]; per-channel K scale; decode-style bottom-right causal mask
+// as an i1 tensor built from iotas by its own generic.
+// CHECK-LABEL: func.func @up_gqa_expand_iota_mask
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x8x2x16xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x8x16xi8>, %[[KS:[a-z0-9]+]]: tensor<16xf32>
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%[[Q]] : tensor<1x8x2x16xf32>) k(%{{.+}} : tensor<1x2x8x16xsi8>) k_scale(%[[KS]] : tensor<16xf32>) v(%{{.+}} : tensor<1x2x8x16xui8>) v_scale(%{{.+}} : tensor<1xf32>)
+// CHECK-SAME: causal = #quantkv.causal<bottom_right>, key_quant = #quantkv.per_channel<axis = 3>
+// CHECK-NOT: quantkv.sdpa
+#qk = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#kk = affine_map<(b, h, m, n, k) -> (b, h, n, k)>
+#vk = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#ok = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#chan = affine_map<(d0, d1, d2, d3) -> (d3)>
+#ij = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#bc5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>
+#id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @up_gqa_expand_iota_mask(%q: tensor<1x8x2x16xf32>, %k: tensor<1x2x8x16xi8>, %ks: tensor<16xf32>, %v: tensor<1x2x8x16xi8>) -> tensor<1x8x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.25 : f32
+  %c6 = arith.constant 6 : i64
+  %vsc = arith.constant 0.5 : f32
+  %ek = tensor.empty() : tensor<1x2x8x16xf32>
+  %kd = linalg.generic {indexing_maps = [#id, #chan, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%k, %ks : tensor<1x2x8x16xi8>, tensor<16xf32>) outs(%ek : tensor<1x2x8x16xf32>) {
+  ^bb0(%x: i8, %sc: f32, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x8x16xf32>
+  %k5 = tensor.expand_shape %kd [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 8, 16] : tensor<1x2x8x16xf32> into tensor<1x2x1x8x16xf32>
+  %eb = tensor.empty() : tensor<1x2x4x8x16xf32>
+  %kb = linalg.generic {indexing_maps = [#bc5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%k5 : tensor<1x2x1x8x16xf32>) outs(%eb : tensor<1x2x4x8x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<1x2x4x8x16xf32>
+  %kg = tensor.collapse_shape %kb [[0], [1, 2], [3], [4]] : tensor<1x2x4x8x16xf32> into tensor<1x8x8x16xf32>
+  %s0 = tensor.empty() : tensor<1x8x2x8xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x8x2x8xf32>) -> tensor<1x8x2x8xf32>
+  %s = linalg.contract indexing_maps = [#qk, #kk, #ok] ins(%q, %kg : tensor<1x8x2x16xf32>, tensor<1x8x8x16xf32>) outs(%sz : tensor<1x8x2x8xf32>) -> tensor<1x8x2x8xf32>
+  %em = tensor.empty() : tensor<2x8xi1>
+  %future = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%em : tensor<2x8xi1>) {
+  ^bb0(%o: i1):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %i64 = arith.index_cast %i : index to i64
+    %j64 = arith.index_cast %j : index to i64
+    %last = arith.addi %i64, %c6 : i64
+    %f = arith.cmpi sgt, %j64, %last : i64
+    linalg.yield %f : i1
+  } -> tensor<2x8xi1>
+  %sm = linalg.generic {indexing_maps = [#id, #ij, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %future : tensor<1x8x2x8xf32>, tensor<2x8xi1>) outs(%s0 : tensor<1x8x2x8xf32>) {
+  ^bb0(%x: f32, %f: i1, %out: f32):
+    %y = arith.mulf %x, %c : f32
+    %r = arith.select %f, %ninf, %y : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x2x8xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<1x8x2x8xf32>) outs(%s0 : tensor<1x8x2x8xf32>) -> tensor<1x8x2x8xf32>
+  %vd = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%v : tensor<1x2x8x16xi8>) outs(%ek : tensor<1x2x8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.uitofp %x : i8 to f32
+    %m = arith.mulf %xf, %vsc : f32
+    linalg.yield %m : f32
+  } -> tensor<1x2x8x16xf32>
+  %v5 = tensor.expand_shape %vd [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 8, 16] : tensor<1x2x8x16xf32> into tensor<1x2x1x8x16xf32>
+  %vb = linalg.generic {indexing_maps = [#bc5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%v5 : tensor<1x2x1x8x16xf32>) outs(%eb : tensor<1x2x4x8x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<1x2x4x8x16xf32>
+  %vg = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x2x4x8x16xf32> into tensor<1x8x8x16xf32>
+  %o0 = tensor.empty() : tensor<1x8x2x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
+  %o = linalg.contract indexing_maps = [#qk, #vk, #ok] ins(%p, %vg : tensor<1x8x2x8xf32>, tensor<1x8x8x16xf32>) outs(%oz : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}
+
+//===----------------------------------------------------------------------===//
+// Negative cases: the computation is not (this) attention; nothing fuses.
+//===----------------------------------------------------------------------===//
+// -----
+
+// The template every negative case below departs from, unchanged: it fuses.
+// CHECK-LABEL: func.func @op_square_control
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa
+// CHECK-SAME: scale = 2.500000e-01 : f32
+// CHECK-NOT: quantkv.sdpa
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @op_square_control(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// Softmax over the query dim (1), not the keys.
+// CHECK-LABEL: func.func @neg_softmax_over_queries
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax dimension(1)
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_softmax_over_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(1) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// The scale multiplies the probabilities, not the scores.
+// CHECK-LABEL: func.func @neg_scale_after_softmax
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_scale_after_softmax(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %pp = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%pp, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// The mask is added to the probabilities.
+// CHECK-LABEL: func.func @neg_mask_after_softmax
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_mask_after_softmax(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>, %mask: tensor<4x8x8xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %pp = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p, %mask : tensor<4x8x8xf32>, tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %mk: f32, %o: f32):
+    %m = arith.addf %a, %mk : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%pp, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// P^T x V: the second contraction runs over the queries (Sq == Skv here).
+// CHECK-LABEL: func.func @neg_pv_contracts_queries
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.batch_matmul
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_pv_contracts_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// The raw scores are also returned.
+// CHECK-LABEL: func.func @neg_scores_other_user
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_scores_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> (tensor<4x8x16xf32>, tensor<4x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o, %s : tensor<4x8x16xf32>, tensor<4x8x8xf32>
+}
+// -----
+
+// The probabilities are also returned.
+// CHECK-LABEL: func.func @neg_probs_other_user
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_probs_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> (tensor<4x8x16xf32>, tensor<4x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o, %p : tensor<4x8x16xf32>, tensor<4x8x8xf32>
+}
+// -----
+
+// The dequantized K is also returned.
+// CHECK-LABEL: func.func @neg_dequantized_k_other_user
+// CHECK-NOT: quantkv.sdpa
+// CHECK: quantkv.dequantize
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_dequantized_k_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> (tensor<4x8x16xf32>, tensor<4x8x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o, %kd : tensor<4x8x16xf32>, tensor<4x8x16xf32>
+}
+// -----
+
+// The scores are scaled by a run-time value.
+// CHECK-LABEL: func.func @neg_dynamic_scale
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_dynamic_scale(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>, %t: f32) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %t : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// scale * (S + mask): the mask is scaled too.
+// CHECK-LABEL: func.func @neg_scale_under_mask
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_scale_under_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>, %mask: tensor<4x8x8xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<4x8x8xf32>, tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %mk: f32, %o: f32):
+    %y = arith.addf %a, %mk : f32
+    %m = arith.mulf %y, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// Keys j > i + 1 are masked: neither top-left nor bottom-right causal.
+// CHECK-LABEL: func.func @neg_causal_window
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_causal_window(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %c1 = arith.constant 1 : index
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %i1 = arith.addi %i, %c1 : index
+    %f = arith.cmpi sgt, %j, %i1 : index
+    %y = arith.mulf %a, %c : f32
+    %m = arith.select %f, %ninf, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// Keys j < i are masked (the upper triangle is kept): not causal.
+// CHECK-LABEL: func.func @neg_causal_lower
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_causal_lower(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %f = arith.cmpi slt, %j, %i : index
+    %y = arith.mulf %a, %c : f32
+    %m = arith.select %f, %ninf, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// masked_fill with -100: exp(-100 - max) need not be 0, unlike -inf.
+// CHECK-LABEL: func.func @neg_small_fill
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_small_fill(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %fill = arith.constant -100.0 : f32
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %f = arith.cmpi sgt, %j, %i : index
+    %y = arith.mulf %a, %c : f32
+    %m = arith.select %f, %fill, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+// -----
+
+// P x V accumulates into a run-time tensor.
+// CHECK-LABEL: func.func @neg_nonzero_accumulator
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_nonzero_accumulator(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x8x16xsi8>, %vs: tensor<1xf32>, %acc: tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x8xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%acc : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
