@@ -22,7 +22,9 @@ using namespace mlir::quantkv;
 static constexpr const char *kLowerToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params,"
+    // Public functions are the JIT's entry points: their results must become
+    // out-params too (MLIR only rewrites private ones by default).
+    "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "func.func(buffer-deallocation-simplification),"
     "buffer-deallocation-pipeline,"
     "convert-bufferization-to-memref,"

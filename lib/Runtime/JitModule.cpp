@@ -17,6 +17,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <algorithm>
 #include <mutex>
 
 using namespace mlir;
@@ -95,9 +96,13 @@ JitModule::compileLLVMDialect(ModuleOp module, const JitOptions &options) {
   auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!tmBuilder)
     return tmBuilder.takeError();
-  tmBuilder->setCodeGenOptLevel(options.optLevel >= 3
-                                    ? llvm::CodeGenOptLevel::Aggressive
-                                    : llvm::CodeGenOptLevel::Default);
+  // Map the IR optimization level onto the code generator's one-to-one: an
+  // -O0 compile (e.g. many small test configurations) must not pay for the
+  // default code generator optimizations.
+  static constexpr llvm::CodeGenOptLevel kCodeGenLevels[] = {
+      llvm::CodeGenOptLevel::None, llvm::CodeGenOptLevel::Less,
+      llvm::CodeGenOptLevel::Default, llvm::CodeGenOptLevel::Aggressive};
+  tmBuilder->setCodeGenOptLevel(kCodeGenLevels[std::min(options.optLevel, 3u)]);
   auto tm = tmBuilder->createTargetMachine();
   if (!tm)
     return tm.takeError();

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quantkv/Conversion/Utils/StorageTypeConverter.h"
+#include "quantkv/Conversion/Utils/NibblePacking.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -35,20 +36,52 @@ RankedTensorType mlir::quantkv::getStorageTensorType(RankedTensorType type) {
   return RankedTensorType::get(shape, IntegerType::get(ctx, 8));
 }
 
+/// True when `logical` is a static tensor of signless i4 (rank >= 1) whose
+/// storage form is `storage`.
+static bool isUnpackableI4(Type logical, Type storage) {
+  auto tensorType = dyn_cast<RankedTensorType>(logical);
+  if (!tensorType || !tensorType.hasStaticShape() || tensorType.getRank() == 0)
+    return false;
+  auto intType = dyn_cast<IntegerType>(tensorType.getElementType());
+  return intType && intType.isSignless() && intType.getWidth() == 4 &&
+         getStorageTensorType(tensorType) == storage;
+}
+
+static bool isUnpackableI4(Type logical, ValueRange storage) {
+  return storage.size() == 1 && isUnpackableI4(logical, storage[0].getType());
+}
+
 StorageTypeConverter::StorageTypeConverter() {
   addConversion([](Type type) { return type; });
   addConversion([](RankedTensorType type) -> Type {
     return getStorageTensorType(type);
   });
-  // Casts between the logical and storage forms only exist transiently inside
-  // a conversion; a cast that survives means an op was left unconverted.
+  // Casts between the logical and storage forms of quantized (si4/ui4/si8/
+  // ui8) tensors only exist transiently inside a conversion; a cast that
+  // survives means an op was left unconverted.
   auto materialize = [](OpBuilder &builder, Type type, ValueRange inputs,
                         Location loc) -> Value {
     return UnrealizedConversionCastOp::create(builder, loc, type, inputs)
         .getResult(0);
   };
-  addSourceMaterialization(materialize);
-  addTargetMaterialization(materialize);
+  // A signless i4 tensor is used by ops that stay (linalg, arith): they get
+  // the unpacked tensor, one i4 per element, so the rest of the function is
+  // unchanged; LLVM later stores such memref elements one per byte.
+  addSourceMaterialization([=](OpBuilder &builder, Type type,
+                               ValueRange inputs, Location loc) -> Value {
+    if (isUnpackableI4(type, inputs)) {
+      auto tensorType = cast<RankedTensorType>(type);
+      return unpackNibbles(builder, loc, inputs[0], tensorType.getShape(),
+                           /*isSigned=*/false, tensorType.getElementType());
+    }
+    return materialize(builder, type, inputs, loc);
+  });
+  addTargetMaterialization([=](OpBuilder &builder, Type type,
+                               ValueRange inputs, Location loc) -> Value {
+    if (inputs.size() == 1 && isUnpackableI4(inputs[0].getType(), type))
+      return packNibbles(builder, loc, inputs[0]);
+    return materialize(builder, type, inputs, loc);
+  });
 }
 
 void mlir::quantkv::populateStorageSignatureConversion(

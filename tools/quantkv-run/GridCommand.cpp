@@ -1,0 +1,3 @@
+#include "Commands.h"
+using namespace quantkv_run;
+int quantkv_run::runGridCommand(const std::vector<std::string> &argv) { return usageError("grid: not yet"); }

@@ -1,0 +1,346 @@
+//===- SdpaCommand.cpp - quantkv-run sdpa ---------------------------------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+
+#include "quantkv/Testing/Npy.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace quantkv_run;
+
+std::set<std::string> quantkv_run::sdpaFlags() {
+  std::set<std::string> flags = {
+      "batch",    "q-heads", "kv-heads",     "q-len",  "kv-len", "head-dim",
+      "v-head-dim", "mask",  "causal-align", "math",   "k-layout", "scale",
+      "seed",     "repeat",  "target",       "dump",   "opt-level"};
+  for (const char *p : {"k", "v"})
+    for (const char *f :
+         {"type", "quant", "group", "group-shape", "axis", "zp-type"})
+      flags.insert(std::string(p) + "-" + f);
+  return flags;
+}
+
+std::set<std::string> quantkv_run::sdpaSwitches() {
+  return {"check", "json", "k-zp", "v-zp", "help"};
+}
+
+Target quantkv_run::parseTarget(Args &args) {
+  std::string target = args.getString("target", "reference");
+  if (target == "reference")
+    return Target::Reference;
+  if (target == "cpu")
+    return Target::Cpu;
+  if (target == "spirv")
+    return Target::Spirv;
+  args.fail("unknown --target '" + target +
+            "' (expected reference, cpu or spirv)");
+  return Target::Reference;
+}
+
+/// Reads the --k-... or --v-... flags into `scheme`. `dAxis` is the head-dim
+/// axis of the stored operand (where --X-group groups).
+static void parseScheme(Args &args, const std::string &p, int64_t dAxis,
+                        QuantScheme &scheme) {
+  std::string typeText = args.getString(p + "-type", "s8");
+  std::optional<ElementKind> type = parseElementKind(typeText);
+  if (!type || *type == ElementKind::s32) {
+    args.fail("unknown --" + p + "-type '" + typeText +
+              "' (expected s4, u4, s8, u8, f16, bf16 or f32)");
+    return;
+  }
+  scheme = QuantScheme::plain(*type);
+  if (!isInteger(*type)) {
+    for (const char *f :
+         {"quant", "group", "group-shape", "axis", "zp", "zp-type"})
+      if (args.has(p + "-" + f))
+        args.fail("--" + p + "-" + f + " needs an integer --" + p +
+                  "-type (s4, u4, s8 or u8), got " + typeText);
+    return;
+  }
+  bool grouped = args.has(p + "-group") || args.has(p + "-group-shape");
+  std::string quantText =
+      args.getString(p + "-quant", grouped ? "per_group" : "per_channel");
+  std::optional<GranularityKind> quant = parseGranularityKind(quantText);
+  if (!quant) {
+    args.fail("unknown --" + p + "-quant '" + quantText +
+              "' (expected per_tensor, per_channel or per_group)");
+    return;
+  }
+  scheme.granularity = *quant;
+  if (*quant != GranularityKind::PerGroup && grouped)
+    args.fail("--" + p + "-group/--" + p + "-group-shape need --" + p +
+              "-quant per_group, got " + quantText);
+  if (*quant != GranularityKind::PerChannel && args.has(p + "-axis"))
+    args.fail("--" + p + "-axis needs --" + p + "-quant per_channel, got " +
+              quantText);
+  scheme.axis = args.getInt(p + "-axis", dAxis);
+  if (*quant == GranularityKind::PerGroup) {
+    if (args.has(p + "-group-shape")) {
+      std::vector<int64_t> shape = args.getIntList(p + "-group-shape", {});
+      if (shape.size() != 4) {
+        args.fail("--" + p + "-group-shape needs 4 comma-separated sizes, got '" +
+                  args.getString(p + "-group-shape", "") + "'");
+        return;
+      }
+      std::copy(shape.begin(), shape.end(), scheme.groupShape.begin());
+    } else if (args.has(p + "-group")) {
+      scheme.groupShape = {1, 1, 1, 1};
+      scheme.groupShape[dAxis] = args.getInt(p + "-group", 1, 1);
+    } else {
+      args.fail("--" + p + "-quant per_group needs --" + p + "-group or --" +
+                p + "-group-shape");
+    }
+  }
+  scheme.hasZeroPoint = args.has(p + "-zp") || args.has(p + "-zp-type");
+  if (args.has(p + "-zp-type")) {
+    std::string zpText = args.getString(p + "-zp-type", "");
+    std::optional<ElementKind> zp = parseElementKind(zpText);
+    if (!zp || *zp == ElementKind::f16 || *zp == ElementKind::bf16)
+      args.fail("unknown --" + p + "-zp-type '" + zpText +
+                "' (expected s4, u4, s8, u8, s32 or f32)");
+    else
+      scheme.zeroPointType = *zp;
+  }
+}
+
+SdpaConfig quantkv_run::parseSdpaConfig(Args &args) {
+  SdpaConfig c;
+  c.batch = args.getInt("batch", 1, 1);
+  c.qHeads = args.getInt("q-heads", 1, 1);
+  c.kvHeads = args.getInt("kv-heads", 1, 1);
+  c.qLen = args.getInt("q-len", 1, 1);
+  c.kvLen = args.getInt("kv-len", 16, 1);
+  c.headDim = args.getInt("head-dim", 64, 1);
+  c.valueHeadDim = args.getInt("v-head-dim", 0, 1);
+  c.seed = static_cast<uint64_t>(args.getInt("seed", 1, 0));
+  std::string text = args.getString("mask", "none");
+  if (auto m = parseMaskKind(text))
+    c.mask = *m;
+  else
+    args.fail("unknown --mask '" + text + "' (expected none, causal or explicit)");
+  text = args.getString("causal-align", "bottom_right");
+  if (auto a = parseCausalAlign(text))
+    c.causalAlign = *a;
+  else
+    args.fail("unknown --causal-align '" + text +
+              "' (expected top_left or bottom_right)");
+  if (args.has("causal-align") && c.mask != MaskKind::Causal)
+    args.fail("--causal-align needs --mask causal");
+  text = args.getString("math", "f32");
+  if (auto m = parseMathMode(text))
+    c.math = *m;
+  else
+    args.fail("unknown --math '" + text + "' (expected f32, bf16, f16 or int8)");
+  text = args.getString("k-layout", "bsd");
+  if (auto l = parseKLayout(text))
+    c.kLayout = *l;
+  else
+    args.fail("unknown --k-layout '" + text + "' (expected bsd or bds)");
+  if (args.has("scale"))
+    c.scale = args.getDouble("scale", 0.0);
+  parseScheme(args, "k", c.keyHeadDimAxis(), c.key);
+  parseScheme(args, "v", 3, c.value);
+  return c;
+}
+
+/// "[1, 2, 3]".
+static std::string jsonShape(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+static std::string jsonNumber(double v) {
+  if (std::isnan(v))
+    return "NaN";
+  if (std::isinf(v))
+    return v > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+static std::string schemeJson(const QuantScheme &s) {
+  std::ostringstream os;
+  os << "{\"type\": \"" << toString(s.type) << "\"";
+  if (s.isQuantized()) {
+    os << ", \"granularity\": \"" << toString(s.granularity) << "\"";
+    if (s.granularity == GranularityKind::PerChannel)
+      os << ", \"axis\": " << s.axis;
+    if (s.granularity == GranularityKind::PerGroup)
+      os << ", \"group_shape\": "
+         << jsonShape({s.groupShape.begin(), s.groupShape.end()});
+    os << ", \"zero_point\": "
+       << (s.hasZeroPoint
+               ? std::string("\"") + toString(s.getZeroPointType()) + "\""
+               : std::string("null"));
+    os << ", \"scale_type\": \"f32\"";
+  }
+  return os.str() + "}";
+}
+
+static const char *targetName(Target t) {
+  return t == Target::Cpu ? "cpu" : t == Target::Spirv ? "spirv" : "reference";
+}
+
+/// Writes every input, the output (and the reference) as .npy plus a
+/// manifest.json describing them.
+static std::string dumpRun(const std::string &dir, const SdpaConfig &config,
+                           const SdpaData &data, const SdpaRunResult &result,
+                           Target target) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return "cannot create --dump directory '" + dir + "': " + ec.message();
+  std::ostringstream files;
+  auto add = [&](const std::string &name, const std::string &err,
+                 const char *dtype, const std::string &logical,
+                 const std::vector<int64_t> &shape,
+                 const std::vector<int64_t> &storage, bool packed) {
+    if (!files.str().empty())
+      files << ",\n    ";
+    files << "{\"name\": \"" << name << "\", \"file\": \"" << name
+          << ".npy\", \"dtype\": \"" << dtype << "\", \"element_type\": \""
+          << logical << "\", \"shape\": " << jsonShape(shape)
+          << ", \"storage_shape\": " << jsonShape(storage)
+          << ", \"packed_4bit\": " << (packed ? "true" : "false") << "}";
+    return err;
+  };
+  std::vector<std::string> names = data.inputNames();
+  std::vector<const HostTensor *> tensors = data.inputs();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const HostTensor &t = *tensors[i];
+    std::string err = writeNpy(
+        llvm::Twine(dir).concat("/").concat(names[i]).concat(".npy").str(), t);
+    if (!err.empty())
+      return err;
+    add(names[i], err, npyDescr(t.kind), toString(t.kind), t.shape,
+        t.getStorageShape(), isPacked4Bit(t.kind));
+  }
+  HostTensor out(ElementKind::f32, config.outputShape());
+  for (size_t i = 0; i < result.output.size(); ++i)
+    out.set(i, result.output[i]);
+  if (std::string err = writeNpy(dir + "/out.npy", out); !err.empty())
+    return err;
+  add("out", "", "<f4", "f32", out.shape, out.shape, false);
+  if (!result.reference.empty()) {
+    if (std::string err =
+            writeNpy(dir + "/ref.npy", result.reference, config.outputShape());
+        !err.empty())
+      return err;
+    add("ref", "", "<f8", "f64", config.outputShape(), config.outputShape(),
+        false);
+  }
+  std::ofstream manifest(dir + "/manifest.json");
+  if (!manifest)
+    return "cannot write '" + dir + "/manifest.json'";
+  manifest << "{\n  \"config\": " << jsonString(config.describe()) << ",\n"
+           << "  \"abi\": \"4-bit data packed two per byte along the last dim,"
+              " element 2i in the low nibble\",\n"
+           << "  \"shapes\": {\"batch\": " << config.batch
+           << ", \"q_heads\": " << config.qHeads
+           << ", \"kv_heads\": " << config.kvHeads
+           << ", \"q_len\": " << config.qLen << ", \"kv_len\": " << config.kvLen
+           << ", \"head_dim\": " << config.headDim
+           << ", \"value_head_dim\": " << config.getValueHeadDim() << "},\n"
+           << "  \"scheme\": {\"k\": " << schemeJson(config.key)
+           << ", \"v\": " << schemeJson(config.value) << "},\n"
+           << "  \"options\": {\"mask\": \"" << toString(config.mask)
+           << "\", \"causal_align\": \"" << toString(config.causalAlign)
+           << "\", \"math\": \"" << toString(config.math)
+           << "\", \"k_layout\": \"" << toString(config.kLayout)
+           << "\", \"scale\": " << jsonNumber(config.getScale())
+           << ", \"seed\": " << config.seed << ", \"target\": \""
+           << targetName(target) << "\"},\n"
+           << "  \"files\": [\n    " << files.str() << "\n  ]\n}\n";
+  return manifest ? "" : "error writing manifest.json";
+}
+
+int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
+  Args args(argv, sdpaFlags(), sdpaSwitches());
+  SdpaConfig config = parseSdpaConfig(args);
+  Target target = parseTarget(args);
+  SdpaRunOptions options;
+  options.target = target;
+  options.check = args.has("check");
+  options.repeat = args.getInt("repeat", 1, 1);
+  options.optLevel = static_cast<unsigned>(args.getInt("opt-level", 2, 0));
+  if (options.optLevel > 3)
+    args.fail("--opt-level must be 0 to 3");
+  if (!args.positional().empty())
+    args.fail("unexpected argument '" + args.positional().front() + "'");
+  if (!args.error().empty())
+    return usageError(args.error());
+  if (std::string err = config.verify(); !err.empty())
+    return usageError(err);
+
+  SdpaData data = generateSdpaData(config);
+  std::unique_ptr<mlir::MLIRContext> ctx = createContext();
+  SdpaRunResult result = runSdpa(*ctx, config, data, options);
+  if (!result.error.empty())
+    return usageError(result.error);
+
+  if (std::optional<std::string> dir = args.get("dump"))
+    if (std::string err = dumpRun(*dir, config, data, result, target);
+        !err.empty())
+      return usageError(err);
+
+  const ErrorStats &s = result.stats;
+  if (args.has("json")) {
+    std::cout << "{\"config\": " << jsonString(config.describe())
+              << ", \"target\": \"" << targetName(target)
+              << "\", \"compile_ms\": " << jsonNumber(result.compileMs)
+              << ", \"run_ms\": " << jsonNumber(result.runMs)
+              << ", \"repeat\": " << options.repeat;
+    if (options.check)
+      std::cout << ", \"max_abs_err\": " << jsonNumber(s.maxAbsError)
+                << ", \"max_rel_err\": " << jsonNumber(s.maxRelError)
+                << ", \"atol\": " << jsonNumber(result.tolerance.atol)
+                << ", \"rtol\": " << jsonNumber(result.tolerance.rtol)
+                << ", \"bad_elements\": " << s.numBad
+                << ", \"passed\": " << (s.passed() ? "true" : "false");
+    std::cout << "}" << std::endl;
+  } else {
+    std::printf("sdpa %s target=%s\n", config.describe().c_str(),
+                targetName(target));
+    std::printf("time: compile %.1f ms, run %.3f ms (median of %lld; "
+                "information only)\n",
+                result.compileMs, result.runMs,
+                static_cast<long long>(options.repeat));
+    if (!options.check) {
+      double sum = 0, amax = 0;
+      for (double v : result.output) {
+        sum += v;
+        amax = std::max(amax, std::fabs(v));
+      }
+      std::printf("output: [%lld elements] sum %.6g, max |x| %.6g\n",
+                  static_cast<long long>(result.output.size()), sum, amax);
+    } else {
+      std::printf("check vs f64 reference: max_abs_err %.3g, max_rel_err %.3g, "
+                  "tolerance |out - ref| <= %g + %g * |ref| (math %s): %s\n",
+                  s.maxAbsError, s.maxRelError, result.tolerance.atol,
+                  result.tolerance.rtol, toString(config.math),
+                  s.passed() ? "PASS" : "FAIL");
+      if (!s.passed())
+        std::printf("  %lld of %lld elements out of tolerance; first at %lld: "
+                    "out %.9g, ref %.9g\n",
+                    static_cast<long long>(s.numBad),
+                    static_cast<long long>(s.count),
+                    static_cast<long long>(s.firstBadIndex),
+                    result.output[s.firstBadIndex],
+                    result.reference[s.firstBadIndex]);
+    }
+    std::fflush(stdout);
+  }
+  return options.check && !s.passed() ? kExitCheckFailed : kExitOk;
+}
