@@ -122,7 +122,7 @@ static LogicalResult checkStorageMap(const DequantMatch &match,
         return failure();
       }
       if (hq != hkv)
-        e = e.floorDiv(hq / hkv);
+        e = simplifyWithBounds(e.floorDiv(hq / hkv), dims.sizes);
     }
     batch.push_back(e);
   }
