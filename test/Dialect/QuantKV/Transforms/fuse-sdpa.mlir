@@ -1279,3 +1279,190 @@ func.func @neg_nonzero_accumulator(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%acc : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
+// -----
+
+// GQA with the query heads interleaved the other way (kv head = h mod Hkv,
+// broadcast dim outside the K/V heads): not the sdpa head mapping.
+// CHECK-LABEL: func.func @neg_gqa_head_order
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+#qmap = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#kmap = affine_map<(b, h, m, n, k) -> (b, h, n, k)>
+#vmap = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#omap = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @neg_gqa_head_order(%q: tensor<1x8x1x32xf32>, %k: tensor<1x2x64x32xsi4>, %ks: tensor<1x2x64x4xf32>, %v: tensor<1x2x64x32xui8>, %vs: tensor<32xf32>, %vz: tensor<32xui8>) -> tensor<1x8x1x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %rsqrt_d = arith.constant 0.176776695 : f32
+  %c63 = arith.constant 63 : index
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1x2x64x4xf32>) granularity(#quantkv.per_group<[1, 1, 1, 8]>) : tensor<1x2x64x32xsi4> -> tensor<1x2x64x32xf32>
+  %kb0 = tensor.empty() : tensor<1x4x2x64x32xf32>
+  %kb = linalg.broadcast ins(%kd : tensor<1x2x64x32xf32>) outs(%kb0 : tensor<1x4x2x64x32xf32>) dimensions = [1]
+  %kg = tensor.collapse_shape %kb [[0], [1, 2], [3], [4]] : tensor<1x4x2x64x32xf32> into tensor<1x8x64x32xf32>
+  %s0 = tensor.empty() : tensor<1x8x1x64xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
+  %s = linalg.contract indexing_maps = [#qmap, #kmap, #omap] ins(%q, %kg : tensor<1x8x1x32xf32>, tensor<1x8x64x32xf32>) outs(%sz : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
+  %sm = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x8x1x64xf32>) outs(%s0 : tensor<1x8x1x64xf32>) {
+  ^bb0(%x: f32, %out: f32):
+    %i = linalg.index 2 : index
+    %j = linalg.index 3 : index
+    %last = arith.addi %i, %c63 : index
+    %future = arith.cmpi ugt, %j, %last : index
+    %scaled = arith.mulf %x, %rsqrt_d : f32
+    %r = arith.select %future, %ninf, %scaled : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x1x64xf32>
+  %p = linalg.softmax dimension(3) ins(%sm : tensor<1x8x1x64xf32>) outs(%s0 : tensor<1x8x1x64xf32>) -> tensor<1x8x1x64xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<32xf32>) zero_point(%vz : tensor<32xui8>) granularity(#quantkv.per_channel<axis = 3>) : tensor<1x2x64x32xui8> -> tensor<1x2x64x32xf32>
+  %vb = linalg.broadcast ins(%vd : tensor<1x2x64x32xf32>) outs(%kb0 : tensor<1x4x2x64x32xf32>) dimensions = [1]
+  %vg = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x4x2x64x32xf32> into tensor<1x8x64x32xf32>
+  %o0 = tensor.empty() : tensor<1x8x1x32xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
+  %o = linalg.contract indexing_maps = [#qmap, #vmap, #omap] ins(%p, %vg : tensor<1x8x1x64xf32>, tensor<1x8x64x32xf32>) outs(%oz : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
+  return %o : tensor<1x8x1x32xf32>
+}
+
+// -----
+
+// Bottom-right causal mask with Sq = 8 > Skv = 2: the first rows have every
+// key masked out, which the unfused softmax turns into NaN and quantkv.sdpa
+// defines as zeros.
+// CHECK-LABEL: func.func @neg_bottom_right_more_queries
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_bottom_right_more_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x2x16xsi8>, %ks: tensor<1xf32>, %v: tensor<4x2x16xsi8>, %vs: tensor<1xf32>) -> tensor<4x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x2x16xsi8> -> tensor<4x2x16xf32>
+  %e0 = tensor.empty() : tensor<4x16x2xf32>
+  %kt = linalg.transpose ins(%kd : tensor<4x2x16xf32>) outs(%e0 : tensor<4x16x2xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x8x2xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x2xf32>) -> tensor<4x8x2xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x2xf32>) outs(%f1 : tensor<4x8x2xf32>) -> tensor<4x8x2xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x2xf32>) outs(%e1 : tensor<4x8x2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %c6 = arith.constant 6 : index
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %j6 = arith.addi %j, %c6 : index
+    %f = arith.cmpi sgt, %j6, %i : index
+    %y = arith.mulf %a, %c : f32
+    %m = arith.select %f, %ninf, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x2xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x8x2xf32>) outs(%e1 : tensor<4x8x2xf32>) -> tensor<4x8x2xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x2x16xsi8> -> tensor<4x2x16xf32>
+  %e2 = tensor.empty() : tensor<4x8x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x2xf32>, tensor<4x2x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
+}
+
+// -----
+
+// bf16 Q, K and V but f32 P: no math mode computes exactly this, so the
+// default (auto) does not fuse; an explicit math-mode does (INT8 run).
+// CHECK-LABEL: func.func @neg_mixed_precision_auto
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+// INT8-LABEL: func.func @neg_mixed_precision_auto
+// INT8: quantkv.sdpa
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @neg_mixed_precision_auto(%q: tensor<4x2x16xbf16>, %k: tensor<4x8x16xui8>, %ks: tensor<16xf32>, %kz: tensor<16xui8>, %v: tensor<4x8x16xsi8>, %vs: tensor<4x8x1xf32>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.25 : f32
+  %kd = quantkv.dequantize %k scale(%ks : tensor<16xf32>) zero_point(%kz : tensor<16xui8>) granularity(#quantkv.per_channel<axis = 2>) : tensor<4x8x16xui8> -> tensor<4x8x16xf32>
+  %kh = quantkv.typecast %kd : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
+  %e0 = tensor.empty() : tensor<4x16x8xbf16>
+  %kt = linalg.transpose ins(%kh : tensor<4x8x16xbf16>) outs(%e0 : tensor<4x16x8xbf16>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x2x16xbf16>, tensor<4x16x8xbf16>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %c, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%ss : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %vd = quantkv.dequantize %v scale(%vs : tensor<4x8x1xf32>) granularity(#quantkv.per_group<[1, 1, 16]>) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
+  %vh = quantkv.typecast %vd : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vh : tensor<4x2x8xf32>, tensor<4x8x16xbf16>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
+
+// -----
+
+// A K scale per channel but a zero point per token: two granularities one
+// quantkv.sdpa operand cannot carry.
+// CHECK-LABEL: func.func @neg_scale_zp_mismatch
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#chan = affine_map<(d0, d1, d2) -> (d2)>
+#tok = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @neg_scale_zp_mismatch(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %ks: tensor<16xf32>, %kz: tensor<4x8xf32>, %vq: tensor<4x8x16xi8>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ek = tensor.empty() : tensor<4x8x16xf32>
+  %kd = linalg.generic {indexing_maps = [#id3, #chan, #tok, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k, %ks, %kz : tensor<4x8x16xi8>, tensor<16xf32>, tensor<4x8xf32>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%x: i8, %sc: f32, %zp: f32, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %d = arith.subf %xf, %zp : f32
+    %m = arith.mulf %d, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %vsc = arith.constant 0.5 : f32
+  %vdq = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%vq : tensor<4x8x16xi8>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %vsc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%q, %kd : tensor<4x2x16xf32>, tensor<4x8x16xf32>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vdq : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
+
+// -----
+
+// The K scale tensor is stored [D, S] and read transposed: no granularity
+// (all of which keep the storage's dim order) expresses it.
+// CHECK-LABEL: func.func @neg_scale_transposed
+// CHECK-NOT: quantkv.sdpa
+// CHECK: linalg.softmax
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#ds = affine_map<(d0, d1, d2) -> (d2, d1)>
+func.func @neg_scale_transposed(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %ks: tensor<16x8xf32>, %vq: tensor<4x8x16xi8>) -> tensor<4x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ek = tensor.empty() : tensor<4x8x16xf32>
+  %kd = linalg.generic {indexing_maps = [#id3, #ds, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k, %ks : tensor<4x8x16xi8>, tensor<16x8xf32>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%x: i8, %sc: f32, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %e1 = tensor.empty() : tensor<4x2x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%q, %kd : tensor<4x2x16xf32>, tensor<4x8x16xf32>) outs(%f1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
+  %vsc = arith.constant 0.5 : f32
+  %vdq = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%vq : tensor<4x8x16xi8>) outs(%ek : tensor<4x8x16xf32>) {
+  ^bb0(%x: i8, %o: f32):
+    %xf = arith.sitofp %x : i8 to f32
+    %m = arith.mulf %xf, %vsc : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8x16xf32>
+  %e2 = tensor.empty() : tensor<4x2x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  %o = linalg.batch_matmul ins(%p, %vdq : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  return %o : tensor<4x2x16xf32>
+}
