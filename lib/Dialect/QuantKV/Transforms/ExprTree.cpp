@@ -390,16 +390,3 @@ void mlir::quantkv::forEachLeaf(const ExprNode *node,
   for (const ExprNode *operand : node->operands)
     forEachLeaf(operand, fn);
 }
-
-bool mlir::quantkv::usesDim(const ExprNode *node, unsigned dim) {
-  if (node->kind == ExprNode::Kind::Index)
-    return node->index.isFunctionOfDim(dim);
-  if (node->isLeaf() && node->map)
-    for (AffineExpr e : node->map.getResults())
-      if (e.isFunctionOfDim(dim))
-        return true;
-  for (const ExprNode *operand : node->operands)
-    if (usesDim(operand, dim))
-      return true;
-  return false;
-}

@@ -69,7 +69,7 @@ struct ExprNode {
   bool isLeaf() const { return kind == Kind::Leaf; }
   bool isConst() const { return kind == Kind::Const; }
   bool isOp() const { return kind == Kind::Op; }
-  /// True when this is an Op node of type `OpTy`.
+  /// The op of an Op node when it is an `OpTy`, else null.
   template <typename OpTy> OpTy getOp() const {
     return isOp() ? dyn_cast<OpTy>(op) : OpTy();
   }
@@ -115,10 +115,6 @@ bool isEqualExpr(const ExprNode *a, const ExprNode *b);
 /// Calls `fn` on every Leaf of the tree.
 void forEachLeaf(const ExprNode *node,
                  llvm::function_ref<void(const ExprNode *)> fn);
-
-/// Collects the `linalg.index` dims and leaf maps used by the tree: true when
-/// root dim `dim` is read anywhere.
-bool usesDim(const ExprNode *node, unsigned dim);
 
 /// Simplifies `expr` with `sizes` as the (exclusive) upper bounds of the
 /// dims: rewrites `(a * c + b) floordiv c` to `a` and `(a * c + b) mod c` to
