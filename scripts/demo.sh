@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and builds quantkv (see setup.sh), then runs the main job: a
 # compressed-K/V SDPA through the compiler.
+#
+#   QUANTKV_DEMO_TARGETS  space-separated quantkv-run targets to compile and
+#                         check the demo problem for (default: reference)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,5 +11,26 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${QUANTKV_BUILD_DIR:-$root/build}"
 bin="$build/bin"
 
+# The demo problem: one decode step of a GQA-4 attention over a 256-token
+# cache with an int4 K (one f32 scale per 32 channels of each token) and a
+# uint8 V (per-channel scales and zero points), bottom-right causal.
+demo_problem=(
+  --batch 1 --q-heads 32 --kv-heads 8 --q-len 1 --kv-len 256 --head-dim 128
+  --k-type s4 --k-group 32
+  --v-type u8 --v-quant per_channel --v-zp
+  --mask causal --causal-align bottom_right
+)
+# Each target compiles and runs the same problem on the same seeded data and
+# is checked against the plain C++ f64 reference (add e.g. "cpu" here once
+# the x86 lowering lands).
+read -r -a demo_targets <<< "${QUANTKV_DEMO_TARGETS:-reference}"
+
 echo "== parse, verify and print: s4 K (per-group 32), u8 V (per-channel), GQA 4, causal"
 "$bin/quantkv-opt" "$root/examples/decode_s4k_u8v_gqa4_causal.mlir"
+
+for target in "${demo_targets[@]}"; do
+  echo
+  echo "== compile, run and check against the f64 reference: target $target"
+  "$bin/quantkv-run" sdpa "${demo_problem[@]}" --target "$target" \
+    --repeat 5 --check
+done

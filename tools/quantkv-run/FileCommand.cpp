@@ -150,11 +150,15 @@ static void printValue(double v, bool isInt) {
     std::printf("%.6g", v);
 }
 
-/// Prints an output, every value when small, else a summary.
-static void printOutput(size_t index, const Slot &slot) {
+/// Prints a tensor, every value when small, else a summary.
+static void printTensor(const char *what, size_t index, const Slot &slot) {
+  if (slot.isScalar) {
+    std::printf("%s %zu: %s (scalar)\n", what, index, slot.typeText.c_str());
+    return;
+  }
   std::vector<double> v = values(slot);
   bool isInt = isInteger(slot.tensor.kind);
-  std::printf("output %zu: %s\n  [", index, slot.typeText.c_str());
+  std::printf("%s %zu: %s\n  [", what, index, slot.typeText.c_str());
   const size_t kAll = 64, kHead = 8, kTail = 4;
   for (size_t i = 0; i < v.size(); ++i) {
     if (v.size() > kAll && i == kHead) {
@@ -226,7 +230,7 @@ int quantkv_run::runFileCommand(const std::string &file,
   Args args(argv,
             {"entry", "pipeline", "against", "seed", "rtol", "atol",
              "opt-level"},
-            {});
+            {"print-inputs"});
   std::string passes = args.getString("pipeline", "");
   uint64_t seed = static_cast<uint64_t>(args.getInt("seed", 1, 0));
   Tolerance tol{args.getDouble("atol", 1e-4), args.getDouble("rtol", 1e-4)};
@@ -303,8 +307,11 @@ int quantkv_run::runFileCommand(const std::string &file,
                                       entry, inputs, first);
       !err.empty())
     return usageError(err);
+  if (args.has("print-inputs"))
+    for (size_t i = 0; i < inputs.size(); ++i)
+      printTensor("input", i, inputs[i]);
   for (size_t i = 0; i < first.size(); ++i)
-    printOutput(i, first[i]);
+    printTensor("output", i, first[i]);
   if (first.empty())
     std::printf("@%s has no outputs\n", entry.c_str());
 

@@ -26,7 +26,7 @@ USAGE
   quantkv-run sdpa [options]            generate, compile, run one SDPA
   quantkv-run grid [options]            run a grid of SDPA checks (see below)
   quantkv-run FILE.mlir --entry NAME [--pipeline P] [--against P2]
-              [--seed N] [--rtol R] [--atol A] [--opt-level N]
+              [--seed N] [--rtol R] [--atol A] [--opt-level N] [--print-inputs]
 
 SDPA OPTIONS (quantkv-run sdpa)
   --batch B --q-heads HQ --kv-heads HKV --q-len SQ --kv-len SKV --head-dim D

@@ -42,12 +42,12 @@ Value mlir::quantkv::unpackNibbles(OpBuilder &builder, Location loc,
             b, l, arith::IndexCastOp::create(b, l, i8, odd),
             arith::ConstantIntOp::create(b, l, i8, 4));
         Value bits = arith::ShRUIOp::create(b, l, args[0], shift);
-        Value four = arith::ConstantIntOp::create(b, l, i8, 4);
         Value value;
-        if (isSigned) // move the nibble's sign bit to bit 7, shift back
+        if (isSigned) { // move the nibble's sign bit to bit 7, shift back
+          Value four = arith::ConstantIntOp::create(b, l, i8, 4);
           value = arith::ShRSIOp::create(
               b, l, arith::ShLIOp::create(b, l, bits, four), four);
-        else
+        } else
           value = arith::AndIOp::create(
               b, l, bits, arith::ConstantIntOp::create(b, l, i8, 0xF));
         if (elementType != i8)
