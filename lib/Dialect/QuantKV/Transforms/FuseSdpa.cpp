@@ -39,26 +39,6 @@ namespace mlir::quantkv {
 using namespace mlir;
 using namespace mlir::quantkv;
 
-/// The math mode an `auto` fusion keeps: the precision every contraction
-/// operand already has (strict when all are f32). Mixed precisions have no
-/// mode that computes the same thing.
-static FailureOr<MathMode> getInputMathMode(const AttentionMatch &match,
-                                            std::string &why) {
-  Type types[] = {
-      cast<RankedTensorType>(match.query.getType()).getElementType(),
-      match.key.computeType, match.softmax.probsType,
-      match.value.computeType};
-  if (llvm::all_of(types, [](Type t) { return t.isF32(); }))
-    return MathMode::strict;
-  if (llvm::all_of(types, [](Type t) { return t.isBF16(); }))
-    return MathMode::bf16;
-  if (llvm::all_of(types, [](Type t) { return t.isF16(); }))
-    return MathMode::f16;
-  why = "Q, K, P and V are read in mixed precisions, which no math mode "
-        "reproduces; pass math-mode explicitly to choose one";
-  return failure();
-}
-
 namespace {
 /// Rewrites the P x V contraction of a recognized attention into one
 /// quantkv.sdpa.
@@ -83,75 +63,22 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
       return rewriter.notifyMatchFailure(op, "not a single-reduction "
                                              "two-input contraction");
     std::string why;
-    FailureOr<AttentionMatch> match = matchAttention(op, why);
-    if (failed(match))
+    FailureOr<SdpaFusionPlan> plan = planSdpaFusion(op, mathMode, why);
+    if (failed(plan))
       return rewriter.notifyMatchFailure(op, why);
-
-    MathMode mode;
-    if (mathMode) {
-      mode = *mathMode;
-    } else {
-      FailureOr<MathMode> inputMode = getInputMathMode(*match, why);
-      if (failed(inputMode))
-        return rewriter.notifyMatchFailure(op, why);
-      mode = *inputMode;
-    }
-
+    const AttentionMatch *match = &plan->match;
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     auto queryType = cast<RankedTensorType>(match->query.getType());
-    if (!isa<Float32Type, Float16Type, BFloat16Type>(
-            resultType.getElementType()) ||
-        !isa<Float32Type, Float16Type, BFloat16Type>(
-            queryType.getElementType()))
-      return rewriter.notifyMatchFailure(op, "Q or the result is not "
-                                             "f32/f16/bf16");
-    int64_t pad = 4 - match->rank;
+    int64_t pad = plan->pad;
 
-    // Mask: each dim reads one probabilities dim in order, or broadcasts.
-    SmallVector<int64_t> maskShape;
-    if (Value mask = match->softmax.mask) {
-      auto maskType = cast<RankedTensorType>(mask.getType());
-      if (!maskType.hasStaticShape() ||
-          !isa<Float32Type, Float16Type, BFloat16Type>(
-              maskType.getElementType()))
-        return rewriter.notifyMatchFailure(op, "mask is not a static "
-                                               "f32/f16/bf16 tensor");
-      AffineMap map = match->softmax.maskMap;
-      maskShape.assign(match->rank, 1);
-      int64_t next = 0;
-      for (auto [t, expr] : llvm::enumerate(map.getResults())) {
-        int64_t size = maskType.getDimSize(t);
-        if (auto c = dyn_cast<AffineConstantExpr>(expr)) {
-          if (c.getValue() == 0 && size == 1)
-            continue;
-          return rewriter.notifyMatchFailure(op, "mask read at a constant");
-        }
-        auto dim = dyn_cast<AffineDimExpr>(expr);
-        if (!dim || dim.getPosition() < next)
-          return rewriter.notifyMatchFailure(
-              op, "mask is read transposed or at a computed index");
-        next = dim.getPosition() + 1;
-        maskShape[dim.getPosition()] = size;
-      }
-    }
-
-    // Validate the quantization layouts before building anything.
-    std::string keyWhy, valueWhy;
-    if (failed(buildQuantOperands(rewriter, op.getLoc(), match->key,
-                                  match->scoresSizes, pad, keyWhy,
-                                  /*dryRun=*/true)))
-      return rewriter.notifyMatchFailure(op, "K: " + keyWhy);
-    if (failed(buildQuantOperands(rewriter, op.getLoc(), match->value,
-                                  match->outputSizes, pad, valueWhy,
-                                  /*dryRun=*/true)))
-      return rewriter.notifyMatchFailure(op, "V: " + valueWhy);
-
+    // The plan checked the layouts: building the operands cannot fail.
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
+    std::string unused;
     QuantOperands key = *buildQuantOperands(
-        rewriter, loc, match->key, match->scoresSizes, pad, keyWhy, false);
+        rewriter, loc, match->key, match->scoresSizes, pad, unused, false);
     QuantOperands value = *buildQuantOperands(
-        rewriter, loc, match->value, match->outputSizes, pad, valueWhy, false);
+        rewriter, loc, match->value, match->outputSizes, pad, unused, false);
 
     auto padded = [&](ArrayRef<int64_t> shape) {
       SmallVector<int64_t> result(pad, 1);
@@ -162,7 +89,7 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
                             padded(queryType.getShape()));
     Value mask;
     if (match->softmax.mask)
-      mask = reshapeTo(rewriter, loc, match->softmax.mask, maskShape);
+      mask = reshapeTo(rewriter, loc, match->softmax.mask, plan->maskShape);
     auto fusedType =
         RankedTensorType::get(padded(resultType.getShape()),
                               resultType.getElementType());
@@ -177,7 +104,7 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
         key.zeroPoint, value.storage, value.scale, value.zeroPoint, mask,
         /*dynamic_scale=*/Value(), init, key.granularity, value.granularity,
         rewriter.getF32FloatAttr(static_cast<float>(match->softmax.scale)),
-        causal, MathModeAttr::get(ctx, mode),
+        causal, MathModeAttr::get(ctx, plan->mathMode),
         KLayoutAttr::get(ctx, match->keyTransposed ? KLayout::bds
                                                    : KLayout::bsd));
     Value result =

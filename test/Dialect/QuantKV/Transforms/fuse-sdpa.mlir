@@ -1,8 +1,10 @@
 // RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa | FileCheck %s
 // RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa="math-mode=int8" | FileCheck %s --check-prefix=INT8
+// RUN: quantkv-opt %s -split-input-file --test-quantkv-fuse-sdpa-plan -verify-diagnostics -o /dev/null
 
 // Every positive case must become exactly one quantkv.sdpa with nothing of
-// the unfused chain left; every negative case must stay unfused.
+// the unfused chain left; every negative case must stay unfused, and the
+// remark of --test-quantkv-fuse-sdpa-plan shows the guard that stopped it.
 
 //===----------------------------------------------------------------------===//
 // Op form: quantkv.dequantize / quantkv.typecast + upstream linalg.
@@ -42,6 +44,7 @@ func.func @op_3d_per_tensor(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xsi8>, %ks:
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }
@@ -91,6 +94,7 @@ func.func @op_4d_gqa_causal(%q: tensor<1x8x1x32xf32>, %k: tensor<1x2x64x32xsi4>,
   %vg = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x2x4x64x32xf32> into tensor<1x8x64x32xf32>
   %o0 = tensor.empty() : tensor<1x8x1x32xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.contract indexing_maps = [#qmap, #vmap, #omap] ins(%p, %vg : tensor<1x8x1x64xf32>, tensor<1x8x64x32xf32>) outs(%oz : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
   return %o : tensor<1x8x1x32xf32>
 }
@@ -128,6 +132,7 @@ func.func @op_typecast_bf16(%q: tensor<4x2x16xbf16>, %k: tensor<4x8x16xui8>, %ks
   %vh = quantkv.typecast %vd : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{fusable: math_mode bf16}}
   %o = linalg.batch_matmul ins(%ph, %vh : tensor<4x2x8xbf16>, tensor<4x8x16xbf16>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }
@@ -166,6 +171,7 @@ func.func @op_f16_mask_div(%q: tensor<1x2x4x16xf16>, %k: tensor<1x2x8x16xsi8>, %
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<1x2x8x16xsi8> -> tensor<1x2x8x16xf16>
   %o0 = tensor.empty() : tensor<1x2x4x16xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  // expected-remark @below {{fusable: math_mode f16}}
   %o = linalg.contract indexing_maps = [#qmap, #vmap, #omap] ins(%ph, %vd : tensor<1x2x4x8xf16>, tensor<1x2x8x16xf16>) outs(%oz : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
   return %o : tensor<1x2x4x16xf32>
 }
@@ -257,6 +263,7 @@ func.func @up_3d_decomposed(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %ks: 
   } -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }
@@ -323,6 +330,7 @@ func.func @up_4d_int4_group_floordiv(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x8x
   } -> tensor<1x2x8x16xf32>
   %o0 = tensor.empty() : tensor<1x2x4x16xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.generic {indexing_maps = [#qk, #vk, #ok], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vd : tensor<1x2x4x8xf32>, tensor<1x2x8x16xf32>) outs(%oz : tensor<1x2x4x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
@@ -382,6 +390,7 @@ func.func @up_group_by_reshape(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %k
   } -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }
@@ -446,6 +455,7 @@ func.func @up_f16_broadcast_scale(%q: tensor<4x2x16xf16>, %k: tensor<4x8x16xi8>,
   } -> tensor<4x8x16xf16>
   %e2 = tensor.empty() : tensor<4x2x16xf16>
   %f2 = linalg.fill ins(%zeroh : f16) outs(%e2 : tensor<4x2x16xf16>) -> tensor<4x2x16xf16>
+  // expected-remark @below {{fusable: math_mode f16}}
   %o = linalg.batch_matmul ins(%ph, %vd : tensor<4x2x8xf16>, tensor<4x8x16xf16>) outs(%f2 : tensor<4x2x16xf16>) -> tensor<4x2x16xf16>
   return %o : tensor<4x2x16xf16>
 }
@@ -492,6 +502,7 @@ func.func @up_k_stored_bds(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x16x8xi8>, %v
   } -> tensor<1x2x8x16xf32>
   %o0 = tensor.empty() : tensor<1x2x4x16xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.contract indexing_maps = [#qk, #kt, #ok] ins(%p, %vd : tensor<1x2x4x8xf32>, tensor<1x2x8x16xf32>) outs(%oz : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
   return %o : tensor<1x2x4x16xf32>
 }
@@ -568,6 +579,7 @@ func.func @up_fused_causal_top_left(%q: tensor<2x8x16xf32>, %kt: tensor<2x16x8xf
   } -> tensor<2x8x16xf32>
   %e2 = tensor.empty() : tensor<2x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<2x8x8xf32>, tensor<2x8x16xf32>) outs(%f2 : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   return %o : tensor<2x8x16xf32>
 }
@@ -618,6 +630,7 @@ func.func @up_2d_matmul_int_zp(%q: tensor<4x16xf32>, %k: tensor<8x16xi8>, %v: te
   } -> tensor<8x16xf32>
   %e2 = tensor.empty() : tensor<4x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x16xf32>) -> tensor<4x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.matmul ins(%p, %vd : tensor<4x8xf32>, tensor<8x16xf32>) outs(%f2 : tensor<4x16xf32>) -> tensor<4x16xf32>
   return %o : tensor<4x16xf32>
 }
@@ -699,6 +712,7 @@ func.func @up_gqa_expand_iota_mask(%q: tensor<1x8x2x16xf32>, %k: tensor<1x2x8x16
   %vg = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x2x4x8x16xf32> into tensor<1x8x8x16xf32>
   %o0 = tensor.empty() : tensor<1x8x2x16xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.contract indexing_maps = [#qk, #vk, #ok] ins(%p, %vg : tensor<1x8x2x8xf32>, tensor<1x8x8x16xf32>) outs(%oz : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>
   return %o : tensor<1x8x2x16xf32>
 }
@@ -742,6 +756,7 @@ func.func @op_4d_bf16_int4_k_int8_v(%q: tensor<1x2x4x16xbf16>, %k: tensor<1x2x8x
   %vh = quantkv.typecast %vd : tensor<1x2x8x16xf32> to tensor<1x2x8x16xbf16>
   %o0 = tensor.empty() : tensor<1x2x4x16xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  // expected-remark @below {{fusable: math_mode bf16}}
   %o = linalg.contract indexing_maps = [#qk, #vk, #ok] ins(%ph, %vh : tensor<1x2x4x8xbf16>, tensor<1x2x8x16xbf16>) outs(%oz : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
   return %o : tensor<1x2x4x16xf32>
 }
@@ -820,6 +835,7 @@ func.func @op_4d_mqa_causal_decomposed(%q: tensor<1x4x8x16xf32>, %k: tensor<1x1x
   %vd = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x1x4x8x16xf32> into tensor<1x4x8x16xf32>
   %o0 = tensor.empty() : tensor<1x4x8x16xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.generic {indexing_maps = [#qk, #vk, #ok], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vd : tensor<1x4x8x8xf32>, tensor<1x4x8x16xf32>) outs(%oz : tensor<1x4x8x16xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
@@ -861,6 +877,7 @@ func.func @op_square_control(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -891,6 +908,7 @@ func.func @neg_softmax_over_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: softmax is over dim 1, not over the keys (last dim)}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -924,6 +942,7 @@ func.func @neg_scale_after_softmax(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: P of P x V is neither linalg.softmax nor exp(x - max) / sum}}
   %o = linalg.batch_matmul ins(%pp, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -958,6 +977,7 @@ func.func @neg_mask_after_softmax(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: P of P x V is neither linalg.softmax nor exp(x - max) / sum}}
   %o = linalg.batch_matmul ins(%pp, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -988,6 +1008,7 @@ func.func @neg_pv_contracts_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: P x V left operand is not read as [batch..., M, K]}}
   %o = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1007,6 +1028,7 @@ func.func @neg_scores_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>,
   %kt = linalg.transpose ins(%kd : tensor<4x8x16xf32>) outs(%e0 : tensor<4x16x8xf32>) permutation = [0, 2, 1]
   %e1 = tensor.empty() : tensor<4x8x8xf32>
   %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  // expected-remark @below {{not fusable: P of P x V is not a softmax}}
   %s = linalg.batch_matmul ins(%q, %kt : tensor<4x8x16xf32>, tensor<4x16x8xf32>) outs(%f1 : tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
   %ss = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x8x8xf32>) outs(%e1 : tensor<4x8x8xf32>) {
   ^bb0(%a: f32, %o: f32):
@@ -1018,6 +1040,7 @@ func.func @neg_scores_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>,
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: intermediate linalg.batch_matmul has a user outside the attention (func.return)}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o, %s : tensor<4x8x16xf32>, tensor<4x8x8xf32>
 }
@@ -1048,6 +1071,7 @@ func.func @neg_probs_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, 
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: intermediate linalg.softmax has a user outside the attention (func.return)}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o, %p : tensor<4x8x16xf32>, tensor<4x8x8xf32>
 }
@@ -1078,6 +1102,7 @@ func.func @neg_dequantized_k_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x1
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: intermediate quantkv.dequantize has a user outside the attention (func.return)}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o, %kd : tensor<4x8x16xf32>, tensor<4x8x16xf32>
 }
@@ -1108,6 +1133,7 @@ func.func @neg_dynamic_scale(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: scores are multiplied by a non-constant}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1139,6 +1165,7 @@ func.func @neg_scale_under_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, 
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: unexpected computation on the scores: arith.addf under the scale}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1176,6 +1203,7 @@ func.func @neg_causal_window(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: select masks keys j > i + 1, which is neither top-left (0) nor bottom-right (0) causal}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1211,6 +1239,7 @@ func.func @neg_causal_lower(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks:
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: select condition is not a causal comparison of the query and key indices}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1246,6 +1275,7 @@ func.func @neg_small_fill(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: t
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: select on the scores does not fill with -inf (or <= -1e9)}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1276,6 +1306,7 @@ func.func @neg_nonzero_accumulator(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: P x V accumulates into a tensor that is not zero-filled}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%acc : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1319,6 +1350,7 @@ func.func @neg_gqa_head_order(%q: tensor<1x8x1x32xf32>, %k: tensor<1x2x64x32xsi4
   %vg = tensor.collapse_shape %vb [[0], [1, 2], [3], [4]] : tensor<1x4x2x64x32xf32> into tensor<1x8x64x32xf32>
   %o0 = tensor.empty() : tensor<1x8x1x32xf32>
   %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
+  // expected-remark @below {{not fusable: K is read at (d0, d1, d2, d3, d4) -> (d0, d1 mod 2, d3, d4), expected (d0, d1, d2, d3, d4) -> (d0, d1 floordiv 4, d3, d4)}}
   %o = linalg.contract indexing_maps = [#qmap, #vmap, #omap] ins(%p, %vg : tensor<1x8x1x64xf32>, tensor<1x8x64x32xf32>) outs(%oz : tensor<1x8x1x32xf32>) -> tensor<1x8x1x32xf32>
   return %o : tensor<1x8x1x32xf32>
 }
@@ -1357,6 +1389,7 @@ func.func @neg_bottom_right_more_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x2x
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x2x16xsi8> -> tensor<4x2x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  // expected-remark @below {{not fusable: bottom-right causal mask with more queries than keys masks whole rows out (NaN unfused, zeros fused)}}
   %o = linalg.batch_matmul ins(%p, %vd : tensor<4x8x2xf32>, tensor<4x2x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }
@@ -1391,6 +1424,7 @@ func.func @neg_mixed_precision_auto(%q: tensor<4x2x16xbf16>, %k: tensor<4x8x16xu
   %vh = quantkv.typecast %vd : tensor<4x8x16xf32> to tensor<4x8x16xbf16>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{not fusable: Q, K, P and V are read in mixed precisions, which no math mode reproduces; pass math-mode explicitly to choose one}}
   %o = linalg.batch_matmul ins(%p, %vh : tensor<4x2x8xf32>, tensor<4x8x16xbf16>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }
@@ -1428,6 +1462,7 @@ func.func @neg_scale_zp_mismatch(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, 
   %p = linalg.softmax dimension(2) ins(%s : tensor<4x2x8xf32>) outs(%e1 : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{not fusable: K: scale and zero point have different granularities}}
   %o = linalg.batch_matmul ins(%p, %vdq : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }
@@ -1463,6 +1498,7 @@ func.func @neg_scale_transposed(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %
   } -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x2x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
+  // expected-remark @below {{not fusable: K: scale dim 1 (read at d2) is no group of a storage dim in order}}
   %o = linalg.batch_matmul ins(%p, %vdq : tensor<4x2x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x2x16xf32>) -> tensor<4x2x16xf32>
   return %o : tensor<4x2x16xf32>
 }

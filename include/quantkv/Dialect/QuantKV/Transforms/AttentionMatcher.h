@@ -42,6 +42,27 @@ struct AttentionMatch {
 FailureOr<AttentionMatch> matchAttention(linalg::LinalgOp outputOp,
                                          std::string &why);
 
+/// A matched attention whose fused form has been decided: everything the
+/// rewrite needs, every check done (nothing is built yet).
+struct SdpaFusionPlan {
+  AttentionMatch match;
+  MathMode mathMode;
+  /// Leading unit dims that make the operands rank 4.
+  int64_t pad = 0;
+  /// The mask's shape over the probabilities' dims (1 where it broadcasts).
+  SmallVector<int64_t> maskShape;
+  /// Granularities the K and V operands will carry.
+  GranularityAttrInterface keyQuant, valueQuant;
+};
+
+/// Matches `outputOp` and decides the fused op: the math mode (`mathMode`,
+/// or when unset the precision the input already computes in), the mask
+/// and the quantization layouts. Fails, saying why in `why`, when any of
+/// them has no quantkv.sdpa equivalent.
+FailureOr<SdpaFusionPlan> planSdpaFusion(linalg::LinalgOp outputOp,
+                                         std::optional<MathMode> mathMode,
+                                         std::string &why);
+
 } // namespace mlir::quantkv
 
 #endif // QUANTKV_DIALECT_QUANTKV_TRANSFORMS_ATTENTIONMATCHER_H
