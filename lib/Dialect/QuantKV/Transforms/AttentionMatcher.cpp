@@ -53,35 +53,42 @@ static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
   if (!op || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op->getNumResults() != 1 || !op.hasPureTensorSemantics())
     return fail("is not a two-input tensor linalg op");
-  if (!linalg::isaContractionOpInterface(op))
+  // Not isaContractionOpInterface / inferContractionDims: they reject a
+  // K or V read at a constant head (MQA as broadcast folds into the map)
+  // and would then see the query heads as a second M dim. The roles are
+  // read off the output and left maps instead; the right operand's map is
+  // checked through the K/V storage it reads.
+  if (!linalg::detail::isContractionBody(
+          *op.getBlock(), [](Operation *first, Operation *second) {
+            return isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second);
+          }))
     return fail("is not a multiply-accumulate contraction");
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-      dims->k.size() != 1)
-    return fail("does not contract exactly one dim into one M and one N dim");
+  SmallVector<unsigned> reductions;
+  op.getReductionDims(reductions);
+  if (reductions.size() != 1)
+    return fail("does not contract exactly one dim");
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults())
+      if (!isa<AffineDimExpr>(e) &&
+          !(isa<AffineConstantExpr>(e) &&
+            cast<AffineConstantExpr>(e).getValue() == 0))
+        return fail("reads an operand at a computed index");
   ContractionDims result;
-  result.m = dims->m[0];
-  result.n = dims->n[0];
-  result.k = dims->k[0];
+  result.k = reductions[0];
   result.sizes = op.getStaticLoopRanges();
   if (llvm::any_of(result.sizes, ShapedType::isDynamic))
     return fail("has dynamic sizes");
   MLIRContext *ctx = op.getContext();
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   unsigned outRank = outMap.getNumResults();
-  if (outRank < 2 || outRank > 4 || !outMap.isProjectedPermutation())
+  if (outRank < 2 || outRank > 4 || !outMap.isProjectedPermutation() ||
+      outRank + 1 != op.getNumLoops() || outMap.isFunctionOfDim(result.k))
     return fail("result is not [batch..., M, N] of rank 2 to 4");
-  for (unsigned r = 0; r + 2 < outRank; ++r) {
-    unsigned d = cast<AffineDimExpr>(outMap.getResult(r)).getPosition();
-    if (!llvm::is_contained(dims->batch, d))
-      return fail("result is not [batch..., M, N]");
-    result.batch.push_back(d);
-  }
-  if (result.batch.size() != dims->batch.size() ||
-      outMap.getResult(outRank - 2) != getAffineDimExpr(result.m, ctx) ||
-      outMap.getResult(outRank - 1) != getAffineDimExpr(result.n, ctx))
-    return fail("result is not [batch..., M, N]");
+  for (unsigned r = 0; r + 2 < outRank; ++r)
+    result.batch.push_back(
+        cast<AffineDimExpr>(outMap.getResult(r)).getPosition());
+  result.m = cast<AffineDimExpr>(outMap.getResult(outRank - 2)).getPosition();
+  result.n = cast<AffineDimExpr>(outMap.getResult(outRank - 1)).getPosition();
   SmallVector<AffineExpr> lhs;
   for (unsigned d : result.batch)
     lhs.push_back(getAffineDimExpr(d, ctx));

@@ -157,6 +157,7 @@ static bool matchShifted(const ExprNode *node, DequantMatch &match,
 
 FailureOr<DequantMatch> mlir::quantkv::matchDequant(const ExprNode *root,
                                                     std::string &why) {
+  why.clear();
   DequantMatch match;
   match.computeType = root->type;
   const ExprNode *node = root;

@@ -373,12 +373,18 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
   if (!((combiner->getOperand(0) == in && combiner->getOperand(1) == out) ||
         (combiner->getOperand(0) == out && combiner->getOperand(1) == in)))
     return nullptr;
+  // Identities: 0 for the sum; -inf (or the lowest f32) for the max, or NaN
+  // for maxnumf, which ignores it (upstream's softmax decomposition).
   bool isSum = isa<arith::AddFOp>(combiner);
+  bool ignoresNaN = isa<arith::MaxNumFOp>(combiner);
   if (!isFilledWith(init->get(), [&](double v) {
-        return isSum ? v == 0.0 : v <= -3.0e38;
+        if (isSum)
+          return v == 0.0;
+        return v <= -3.0e38 || (ignoresNaN && std::isnan(v));
       })) {
     why = isSum ? "sum reduction does not start at 0"
-                : "max reduction does not start at -inf (or the lowest f32)";
+                : "max reduction does not start at -inf (or the lowest f32, "
+                  "or NaN for maxnumf)";
     return nullptr;
   }
   match.ops.push_back(op);
