@@ -291,16 +291,9 @@ const ExprNode *ExprTreeBuilder::buildImpl(Value value, AffineMap map) {
   return makeLeaf(value, map);
 }
 
-const ExprNode *ExprTreeBuilder::inlineBody(Operation *producer, Value result,
-                                            AffineMap map) {
-  auto linalgOp = cast<linalg::LinalgOp>(producer);
-  inlined.insert(producer);
-  AffineMap initMap =
-      linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0));
-  // Loop index of the producer as a function of the root dims.
-  AffineMap loopMap =
-      simplifyMap(inversePermutation(initMap).compose(map), sizes);
-
+const ExprNode *ExprTreeBuilder::buildBodyValue(linalg::LinalgOp linalgOp,
+                                                Value value,
+                                                AffineMap loopMap) {
   Block *body = linalgOp.getBlock();
   llvm::DenseMap<Value, const ExprNode *> memo;
   std::function<const ExprNode *(Value)> scalar =
@@ -311,7 +304,10 @@ const ExprNode *ExprTreeBuilder::inlineBody(Operation *producer, Value result,
     if (auto arg = dyn_cast<BlockArgument>(v); arg && arg.getOwner() == body) {
       OpOperand *operand = linalgOp.getMatchingOpOperand(arg);
       Value input = operand->get();
-      if (isa<RankedTensorType>(input.getType()))
+      if (linalgOp.isDpsInit(operand))
+        // An accumulator: opaque, so that it never equals an input.
+        node = makeLeaf(v, AffineMap());
+      else if (isa<RankedTensorType>(input.getType()))
         node = buildImpl(input, simplifyMap(linalgOp.getMatchingIndexingMap(
                                                      operand)
                                                 .compose(loopMap),
@@ -345,10 +341,29 @@ const ExprNode *ExprTreeBuilder::inlineBody(Operation *producer, Value result,
     memo[v] = node;
     return node;
   };
+  return scalar(value);
+}
 
+const ExprNode *ExprTreeBuilder::buildInBody(linalg::LinalgOp op, Value value,
+                                             ArrayRef<int64_t> loopSizes) {
+  sizes.assign(loopSizes.begin(), loopSizes.end());
+  return buildBodyValue(
+      op, value,
+      AffineMap::getMultiDimIdentityMap(op.getNumLoops(), op.getContext()));
+}
+
+const ExprNode *ExprTreeBuilder::inlineBody(Operation *producer, Value result,
+                                            AffineMap map) {
+  auto linalgOp = cast<linalg::LinalgOp>(producer);
+  inlined.insert(producer);
+  AffineMap initMap =
+      linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0));
+  // Loop index of the producer as a function of the root dims.
+  AffineMap loopMap =
+      simplifyMap(inversePermutation(initMap).compose(map), sizes);
   auto resultIndex = cast<OpResult>(result).getResultNumber();
-  Value yielded = body->getTerminator()->getOperand(resultIndex);
-  auto *node = const_cast<ExprNode *>(scalar(yielded));
+  Value yielded = linalgOp.getBlock()->getTerminator()->getOperand(resultIndex);
+  auto *node = const_cast<ExprNode *>(buildBodyValue(linalgOp, yielded, loopMap));
   node->origin = result;
   node->originMap = map;
   return node;

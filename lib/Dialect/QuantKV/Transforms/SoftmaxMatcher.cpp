@@ -342,7 +342,7 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
   if (!leaf->isLeaf() || !leaf->map)
     return nullptr;
   auto op = leaf->tensor.getDefiningOp<linalg::LinalgOp>();
-  if (!op || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+  if (!op || op.getNumDpsInputs() < 1 || op.getNumDpsInits() != 1 ||
       op->getNumResults() != 1 || op.getNumLoops() != rank ||
       op.getStaticLoopRanges() != SmallVector<int64_t>(shape))
     return nullptr;
@@ -369,9 +369,15 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
   Operation *combiner = body->getTerminator()->getOperand(0).getDefiningOp();
   if (!combiner || !isa<CombinerOps...>(combiner))
     return nullptr;
-  Value in = body->getArgument(0), out = body->getArgument(1);
-  if (!((combiner->getOperand(0) == in && combiner->getOperand(1) == out) ||
-        (combiner->getOperand(0) == out && combiner->getOperand(1) == in)))
+  // combiner(x, acc) in either order; x may be computed in the body (a
+  // producer fused into the reduction).
+  Value out = op.getMatchingBlockArgument(init);
+  Value in;
+  if (combiner->getOperand(1) == out)
+    in = combiner->getOperand(0);
+  else if (combiner->getOperand(0) == out)
+    in = combiner->getOperand(1);
+  if (!in || in == out)
     return nullptr;
   // Identities: 0 for the sum; -inf (or the lowest f32) for the max, or NaN
   // for maxnumf, which ignores it (upstream's softmax decomposition).
@@ -388,8 +394,7 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
     return nullptr;
   }
   match.ops.push_back(op);
-  OpOperand *input = op.getDpsInputOperand(0);
-  return builder.build(input->get(), op.getMatchingIndexingMap(input), shape);
+  return builder.buildInBody(op, in, shape);
 }
 
 FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,

@@ -29,6 +29,7 @@
 #ifndef QUANTKV_DIALECT_QUANTKV_TRANSFORMS_EXPRTREE_H
 #define QUANTKV_DIALECT_QUANTKV_TRANSFORMS_EXPRTREE_H
 
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
@@ -90,6 +91,12 @@ public:
   const ExprNode *build(Value value, AffineMap map,
                         ArrayRef<int64_t> rootSizes);
 
+  /// The expression of `value`, a scalar of `op`'s body, over `op`'s loops
+  /// (static sizes `loopSizes`); the op's accumulators stay opaque. Reads
+  /// what a reduction combines, producers fused into it included.
+  const ExprNode *buildInBody(linalg::LinalgOp op, Value value,
+                              ArrayRef<int64_t> loopSizes);
+
   /// Ops inlined into any tree built so far (their results are
   /// intermediates of the matched computation).
   const llvm::SmallPtrSetImpl<Operation *> &getInlinedOps() const {
@@ -101,6 +108,8 @@ private:
   const ExprNode *makeLeaf(Value value, AffineMap map);
   const ExprNode *buildImpl(Value value, AffineMap map);
   const ExprNode *inlineBody(Operation *producer, Value result, AffineMap map);
+  const ExprNode *buildBodyValue(linalg::LinalgOp op, Value value,
+                                 AffineMap loopMap);
 
   MLIRContext *ctx;
   SmallVector<int64_t> sizes;
