@@ -24,6 +24,11 @@ struct ContractionDims {
   SmallVector<unsigned> batch;
   unsigned m, n, k;
   SmallVector<int64_t> sizes;
+  /// What is multiplied, over the loops: `lhs` reads M (Q or P), `rhs` does
+  /// not (K or V). Producers fused into the contraction are inlined.
+  const ExprNode *lhs = nullptr, *rhs = nullptr;
+  /// [batch..., M, K] over the loops: how Q / P is read.
+  AffineMap lhsMap;
 };
 } // namespace
 
@@ -43,36 +48,45 @@ static bool isZero(Value value) {
   return f && f.getValue().isZero();
 }
 
+/// True when the expression reads loop `dim` anywhere.
+static bool readsLoop(const ExprNode *node, unsigned dim) {
+  if (node->kind == ExprNode::Kind::Index && node->index.isFunctionOfDim(dim))
+    return true;
+  if (node->isLeaf() && node->map && node->map.isFunctionOfDim(dim))
+    return true;
+  return llvm::any_of(node->operands,
+                      [&](const ExprNode *o) { return readsLoop(o, dim); });
+}
+
+/// Matches `out[batch.., m, n] += lhs * rhs` summed over one loop `k`, with
+/// `lhs` and `rhs` any expressions (named matmuls, linalg.contract and
+/// generics, producers fused into them included).
 static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
+                                                   ExprTreeBuilder &builder,
                                                    StringRef name,
                                                    std::string &why) {
   auto fail = [&](const Twine &reason) {
     why = (name + " " + reason).str();
     return failure();
   };
-  if (!op || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+  if (!op || op.getNumDpsInputs() < 2 || op.getNumDpsInits() != 1 ||
       op->getNumResults() != 1 || !op.hasPureTensorSemantics())
-    return fail("is not a two-input tensor linalg op");
-  // Not isaContractionOpInterface / inferContractionDims: they reject a
-  // K or V read at a constant head (MQA as broadcast folds into the map)
-  // and would then see the query heads as a second M dim. The roles are
-  // read off the output and left maps instead; the right operand's map is
-  // checked through the K/V storage it reads.
-  if (!linalg::detail::isContractionBody(
-          *op.getBlock(), [](Operation *first, Operation *second) {
-            return isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second);
-          }))
+    return fail("is not a tensor linalg op with one result");
+  // yield(acc + x * y), the accumulator read once.
+  Block *body = op.getBlock();
+  Value acc = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || !acc.hasOneUse())
+    return fail("is not a multiply-accumulate contraction");
+  Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if ((add.getLhs() != acc && add.getRhs() != acc) || !mul ||
+      mul->getBlock() != body)
     return fail("is not a multiply-accumulate contraction");
   SmallVector<unsigned> reductions;
   op.getReductionDims(reductions);
   if (reductions.size() != 1)
     return fail("does not contract exactly one dim");
-  for (AffineMap map : op.getIndexingMapsArray())
-    for (AffineExpr e : map.getResults())
-      if (!isa<AffineDimExpr>(e) &&
-          !(isa<AffineConstantExpr>(e) &&
-            cast<AffineConstantExpr>(e).getValue() == 0))
-        return fail("reads an operand at a computed index");
   ContractionDims result;
   result.k = reductions[0];
   result.sizes = op.getStaticLoopRanges();
@@ -94,11 +108,21 @@ static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
     lhs.push_back(getAffineDimExpr(d, ctx));
   lhs.push_back(getAffineDimExpr(result.m, ctx));
   lhs.push_back(getAffineDimExpr(result.k, ctx));
-  if (op.getMatchingIndexingMap(op.getDpsInputOperand(0)) !=
-      AffineMap::get(outMap.getNumDims(), 0, lhs, ctx))
-    return fail("left operand is not read as [batch..., M, K]");
+  result.lhsMap = AffineMap::get(op.getNumLoops(), 0, lhs, ctx);
   if (!isZero(op.getDpsInitOperand(0)->get()))
     return fail("accumulates into a tensor that is not zero-filled");
+
+  AffineMap loops = AffineMap::getMultiDimIdentityMap(op.getNumLoops(), ctx);
+  const ExprNode *x = builder.buildInBody(op, mul.getLhs(), loops, result.sizes);
+  const ExprNode *y = builder.buildInBody(op, mul.getRhs(), loops, result.sizes);
+  bool xReadsM = readsLoop(x, result.m), yReadsM = readsLoop(y, result.m);
+  if (xReadsM == yReadsM)
+    return fail("does not multiply an [.., M, K] operand by a [.., K, N] one");
+  result.lhs = xReadsM ? x : y;
+  result.rhs = xReadsM ? y : x;
+  if (readsLoop(result.lhs, result.n) || !readsLoop(result.lhs, result.k) ||
+      !readsLoop(result.rhs, result.k))
+    return fail("does not multiply an [.., M, K] operand by a [.., K, N] one");
   return result;
 }
 
@@ -176,7 +200,7 @@ static LogicalResult checkNoOutsideUsers(const AttentionMatch &match,
       pattern.insert(dq->dequantizeOp);
     }
     for (Operation *user : dq->storage.getUsers())
-      if (pattern.contains(user))
+      if (pattern.contains(user) && user != match.outputOp)
         chain.insert(user);
   }
   for (unsigned i = 0; i < chain.size(); ++i)
@@ -201,21 +225,21 @@ FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputO
                                                         std::string &why) {
   AttentionMatch match;
   match.outputOp = outputOp;
+  ExprTreeBuilder builder(outputOp.getContext());
   FailureOr<ContractionDims> outDims =
-      matchContraction(outputOp, "P x V", why);
+      matchContraction(outputOp, builder, "P x V", why);
   if (failed(outDims))
     return failure();
-  ExprTreeBuilder builder(outputOp.getContext());
 
-  Value probs = outputOp.getDpsInputOperand(0)->get();
-  FailureOr<SoftmaxMatch> softmax = matchSoftmax(builder, probs, why);
+  FailureOr<SoftmaxMatch> softmax = matchSoftmax(
+      builder, outDims->lhs, outDims->lhsMap, outDims->sizes, why);
   if (failed(softmax))
     return failure();
   match.softmax = *softmax;
 
   auto scoresOp = softmax->scores.getDefiningOp<linalg::LinalgOp>();
   FailureOr<ContractionDims> scoreDims =
-      matchContraction(scoresOp, "Q x K^T", why);
+      matchContraction(scoresOp, builder, "Q x K^T", why);
   if (failed(scoreDims))
     return failure();
   match.scoresOp = scoresOp;
@@ -233,14 +257,23 @@ FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputO
   match.rank = scoreDims->batch.size() + 2;
   match.scoresSizes = scoreDims->sizes;
   match.outputSizes = outDims->sizes;
-  match.query = scoresOp.getDpsInputOperand(0)->get();
+
+  // Q: a tensor read as [batch..., M, K] (through the contraction's own
+  // promotion to the accumulator type, which is exact).
+  const ExprNode *q = scoreDims->lhs;
+  if (q->getOp<arith::ExtFOp>())
+    q = q->operands[0];
+  if (q->isLeaf() && q->map == scoreDims->lhsMap)
+    match.query = q->tensor;
+  else if (q->origin && q->originMap == scoreDims->lhsMap)
+    match.query = q->origin;
+  else {
+    why = "Q is not a tensor read as [batch..., M, K]";
+    return failure();
+  }
 
   // K: read by Q x K^T at [b, h/G, n, k] (or [b, h/G, k, n]: K^T stored).
-  OpOperand *keyOperand = scoresOp.getDpsInputOperand(1);
-  const ExprNode *keyExpr = builder.build(
-      keyOperand->get(), scoresOp.getMatchingIndexingMap(keyOperand),
-      scoreDims->sizes);
-  FailureOr<DequantMatch> key = matchDequant(keyExpr, why);
+  FailureOr<DequantMatch> key = matchDequant(scoreDims->rhs, why);
   if (failed(key)) {
     why = "K: " + why;
     return failure();
@@ -252,11 +285,7 @@ FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputO
     return failure();
 
   // V: read by P x V at [b, h/G, k, n].
-  OpOperand *valueOperand = outputOp.getDpsInputOperand(1);
-  const ExprNode *valueExpr = builder.build(
-      valueOperand->get(), outputOp.getMatchingIndexingMap(valueOperand),
-      outDims->sizes);
-  FailureOr<DequantMatch> value = matchDequant(valueExpr, why);
+  FailureOr<DequantMatch> value = matchDequant(outDims->rhs, why);
   if (failed(value)) {
     why = "V: " + why;
     return failure();

@@ -161,6 +161,12 @@ FailureOr<DequantMatch> mlir::quantkv::matchDequant(const ExprNode *root,
   DequantMatch match;
   match.computeType = root->type;
   const ExprNode *node = root;
+  // The contraction's promotion to its accumulator type is exact: what it
+  // reads is what was cast.
+  if (node->getOp<arith::ExtFOp>()) {
+    node = node->operands[0];
+    match.computeType = node->type;
+  }
   // An optional narrowing cast: the contraction reads f16/bf16.
   if ((node->getOp<TypecastOp>() || node->getOp<arith::TruncFOp>()) &&
       node->operands[0]->type.isF32())

@@ -345,11 +345,10 @@ const ExprNode *ExprTreeBuilder::buildBodyValue(linalg::LinalgOp linalgOp,
 }
 
 const ExprNode *ExprTreeBuilder::buildInBody(linalg::LinalgOp op, Value value,
-                                             ArrayRef<int64_t> loopSizes) {
-  sizes.assign(loopSizes.begin(), loopSizes.end());
-  return buildBodyValue(
-      op, value,
-      AffineMap::getMultiDimIdentityMap(op.getNumLoops(), op.getContext()));
+                                             AffineMap loopMap,
+                                             ArrayRef<int64_t> rootSizes) {
+  sizes.assign(rootSizes.begin(), rootSizes.end());
+  return buildBodyValue(op, value, loopMap);
 }
 
 const ExprNode *ExprTreeBuilder::inlineBody(Operation *producer, Value result,

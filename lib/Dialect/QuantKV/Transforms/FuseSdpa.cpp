@@ -59,7 +59,7 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
     // Cheap filter first: the root is a contraction.
-    if (op.getNumDpsInputs() != 2 || op.getNumReductionLoops() != 1)
+    if (op.getNumDpsInputs() < 2 || op.getNumReductionLoops() != 1)
       return rewriter.notifyMatchFailure(op, "not a single-reduction "
                                              "two-input contraction");
     std::string why;

@@ -105,7 +105,8 @@ static std::optional<SmallVector<int64_t>> getCoefficients(AffineExpr expr,
 /// a causal mask; `i` / `j` are the query / key dims.
 static FailureOr<CausalAlignment>
 matchCausal(const ExprNode *cond, bool fillWhenTrue, unsigned numDims,
-            int64_t sq, int64_t skv, std::string &why) {
+            unsigned i, unsigned j, int64_t sq, int64_t skv,
+            std::string &why) {
   why = "select condition is not a causal comparison of the query and key "
         "indices";
   if (!cond->isOp() || cond->operands.size() != 2)
@@ -156,7 +157,6 @@ matchCausal(const ExprNode *cond, bool fillWhenTrue, unsigned numDims,
   for (auto [a, b] : llvm::zip(*lhsCoef, *rhsCoef))
     f.push_back(sign * (a - b));
   f.back() += shift;
-  unsigned i = numDims - 2, j = numDims - 1;
   for (unsigned d = 0; d < numDims; ++d)
     if (d != i && d != j && f[d] != 0)
       return failure();
@@ -194,7 +194,7 @@ static bool readsContraction(const ExprNode *node) {
   bool found = false;
   forEachLeaf(node, [&](const ExprNode *leaf) {
     if (auto op = leaf->tensor.getDefiningOp<linalg::LinalgOp>())
-      found |= op.getNumReductionLoops() > 0 && op.getNumDpsInputs() == 2;
+      found |= op.getNumReductionLoops() > 0;
   });
   return found;
 }
@@ -218,9 +218,13 @@ static bool getMaskTensor(const ExprNode *node, Value &mask, AffineMap &map) {
   return false;
 }
 
-static LogicalResult matchScores(const ExprNode *node, ArrayRef<int64_t> shape,
-                                 SoftmaxMatch &match, std::string &why) {
+static LogicalResult matchScores(const ExprNode *node, AffineMap probsMap,
+                                 ArrayRef<int64_t> shape, SoftmaxMatch &match,
+                                 std::string &why) {
   unsigned rank = shape.size();
+  auto probsDim = [&](unsigned r) {
+    return cast<AffineDimExpr>(probsMap.getResult(r)).getPosition();
+  };
   bool seenSelect = false, seenMask = false;
   while (true) {
     if (auto select = node->getOp<arith::SelectOp>()) {
@@ -238,9 +242,10 @@ static LogicalResult matchScores(const ExprNode *node, ArrayRef<int64_t> shape,
         why = "select on the scores does not fill with -inf (or <= -1e9)";
         return failure();
       }
-      FailureOr<CausalAlignment> causal =
-          matchCausal(node->operands[0], fillWhenTrue, rank, shape[rank - 2],
-                      shape[rank - 1], why);
+      FailureOr<CausalAlignment> causal = matchCausal(
+          node->operands[0], fillWhenTrue, probsMap.getNumDims(),
+          probsDim(rank - 2), probsDim(rank - 1), shape[rank - 2],
+          shape[rank - 1], why);
       if (failed(causal))
         return failure();
       match.causal = *causal;
@@ -292,11 +297,22 @@ static LogicalResult matchScores(const ExprNode *node, ArrayRef<int64_t> shape,
     if (node->getOp<arith::ExtFOp>())
       node = node->operands[0];
     if (node->isLeaf() && node->map) {
-      if (!node->map.isIdentity()) {
+      if (node->map != probsMap) {
         why = "scores are read transposed or broadcast";
         return failure();
       }
       match.scores = node->tensor;
+      // The mask map, from the loops to P's dims (another loop becomes an
+      // invalid constant index).
+      if (match.mask) {
+        MLIRContext *ctx = probsMap.getContext();
+        SmallVector<AffineExpr> toProbs(
+            probsMap.getNumDims(), getAffineConstantExpr(-1, ctx));
+        for (unsigned r = 0; r < rank; ++r)
+          toProbs[probsDim(r)] = getAffineDimExpr(r, ctx);
+        match.maskMap = match.maskMap.replaceDimsAndSymbols(toProbs, {}, rank,
+                                                            0);
+      }
       return success();
     }
     std::string str;
@@ -334,6 +350,8 @@ static bool isFilledWith(Value value, llvm::function_ref<bool(double)> pred) {
 template <typename... CombinerOps>
 static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
                                              const ExprNode *leaf,
+                                             AffineMap probsMap,
+                                             ArrayRef<int64_t> rootSizes,
                                              ArrayRef<int64_t> shape,
                                              SoftmaxMatch &match,
                                              std::string &why) {
@@ -350,20 +368,23 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
   for (unsigned d = 0; d < rank; ++d)
     if (linalg::isReductionIterator(iterators[d]) != (d == rank - 1))
       return nullptr;
-  // The result is read (and written) at the leading dims, with an optional
+  // The result is read (and written) at P's leading dims, with an optional
   // trailing unit dim (keepdim).
-  auto isReducedMap = [&](AffineMap map) {
+  auto isReducedMap = [&](AffineMap map, AffineMap dims) {
     unsigned n = map.getNumResults();
     if (n != rank - 1 && n != rank)
       return false;
     for (unsigned d = 0; d < rank - 1; ++d)
-      if (map.getResult(d) != getAffineDimExpr(d, map.getContext()))
+      if (map.getResult(d) != dims.getResult(d))
         return false;
     return n == rank - 1 || map.getResult(rank - 1) ==
                                 getAffineConstantExpr(0, map.getContext());
   };
   OpOperand *init = op.getDpsInitOperand(0);
-  if (!isReducedMap(leaf->map) || !isReducedMap(op.getMatchingIndexingMap(init)))
+  AffineMap ownLoops =
+      AffineMap::getMultiDimIdentityMap(rank, op.getContext());
+  if (!isReducedMap(leaf->map, probsMap) ||
+      !isReducedMap(op.getMatchingIndexingMap(init), ownLoops))
     return nullptr;
   Block *body = op.getBlock();
   Operation *combiner = body->getTerminator()->getOperand(0).getDefiningOp();
@@ -394,23 +415,23 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
     return nullptr;
   }
   match.ops.push_back(op);
-  return builder.buildInBody(op, in, shape);
+  // The reduction's loops are P's dims.
+  return builder.buildInBody(op, in, probsMap, rootSizes);
 }
 
-FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
-                                                    Value probs,
-                                                    std::string &why) {
+FailureOr<SoftmaxMatch>
+mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder, const ExprNode *node,
+                            AffineMap probsMap, ArrayRef<int64_t> rootSizes,
+                            std::string &why) {
   SoftmaxMatch match;
-  auto type = dyn_cast<RankedTensorType>(probs.getType());
-  if (!type || !type.hasStaticShape()) {
-    why = "probabilities are not a static tensor";
-    return failure();
-  }
-  ArrayRef<int64_t> shape = type.getShape();
-  unsigned rank = shape.size();
-  MLIRContext *ctx = probs.getContext();
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  const ExprNode *node = builder.build(probs, identity, shape);
+  unsigned rank = probsMap.getNumResults();
+  SmallVector<int64_t> shape;
+  for (AffineExpr e : probsMap.getResults())
+    shape.push_back(rootSizes[cast<AffineDimExpr>(e).getPosition()]);
+  // The contraction's own promotion (extf to the accumulator type) is exact;
+  // a narrowing cast before it is P's precision.
+  if (node->getOp<arith::ExtFOp>())
+    node = node->operands[0];
   match.probsType = node->type;
   if ((node->getOp<TypecastOp>() || node->getOp<arith::TruncFOp>()) &&
       node->operands[0]->type.isF32())
@@ -423,7 +444,7 @@ FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
       why = "P of P x V is not a softmax";
       return failure();
     }
-    if (!node->map.isIdentity()) {
+    if (node->map != probsMap) {
       why = "softmax result is read transposed or broadcast";
       return failure();
     }
@@ -437,7 +458,7 @@ FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
       return failure();
     }
     match.ops.push_back(softmax);
-    scores = builder.build(softmax.getInput(), identity, shape);
+    scores = builder.build(softmax.getInput(), probsMap, rootSizes);
   } else {
     // exp(x - max) / sum(exp(x - max))
     if (!node->getOp<arith::DivFOp>()) {
@@ -454,7 +475,8 @@ FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
     }
     const ExprNode *sumInput =
         matchLastDimReduction<arith::AddFOp>(builder, node->operands[1],
-                                             shape, match, why);
+                                             probsMap, rootSizes, shape, match,
+                                             why);
     if (!sumInput)
       return failure();
     if (!isEqualExpr(sumInput, numerator)) {
@@ -463,7 +485,7 @@ FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
     }
     const ExprNode *maxInput =
         matchLastDimReduction<arith::MaximumFOp, arith::MaxNumFOp>(
-            builder, sub->operands[1], shape, match, why);
+            builder, sub->operands[1], probsMap, rootSizes, shape, match, why);
     if (!maxInput)
       return failure();
     if (!isEqualExpr(maxInput, sub->operands[0])) {
@@ -472,7 +494,7 @@ FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
     }
     scores = sub->operands[0];
   }
-  if (failed(matchScores(scores, shape, match, why)))
+  if (failed(matchScores(scores, probsMap, shape, match, why)))
     return failure();
   return match;
 }

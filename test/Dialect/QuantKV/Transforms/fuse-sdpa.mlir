@@ -1000,6 +1000,121 @@ func.func @up_lowered_mqa_const_map(%arg0: tensor<1x4x8x16xf32>, %arg1: tensor<1
 }
 
 
+// -----
+
+// @up_4d_int4_group_floordiv after --linalg-fuse-elementwise-ops: both
+// dequantizations are computed inside the contractions' bodies, and the
+// scale and mask inside the generic that feeds the softmax.
+// CHECK-LABEL: func.func @up_ew_fused_dequant_in_matmul
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf32>) k(%{{.+}} : tensor<1x2x8x16xsi4>) k_scale(%{{.+}} : tensor<1x2x8x4xf32>) k_zero_point(%{{.+}} : tensor<1x2x8x4xsi4>) v(%{{.+}} : tensor<1x2x8x16xui8>) v_scale(%{{.+}} : tensor<16xf32>) v_zero_point(%{{.+}} : tensor<16xui8>) mask(%{{.+}} : tensor<1x1x4x8xf32>)
+// CHECK-SAME: key_quant = #quantkv.per_group<[1, 1, 1, 4]>, scale = 2.500000e-01 : f32, value_quant = #quantkv.per_channel<axis = 3>}
+// CHECK-NOT: quantkv.sdpa
+func.func @up_ew_fused_dequant_in_matmul(%arg0: tensor<1x2x4x16xf32>, %arg1: tensor<1x2x8x16xi4>, %arg2: tensor<1x2x8x4xf32>, %arg3: tensor<1x2x8x4xi4>, %arg4: tensor<1x2x8x16xi8>, %arg5: tensor<16xf32>, %arg6: tensor<16xi8>, %arg7: tensor<1x1x4x8xf32>) -> tensor<1x2x4x16xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %cst_0 = arith.constant 2.500000e-01 : f32
+  %0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %2 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4 floordiv 4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4 floordiv 4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1, %arg2, %arg3 : tensor<1x2x4x16xf32>, tensor<1x2x8x16xi4>, tensor<1x2x8x4xf32>, tensor<1x2x8x4xi4>) outs(%1 : tensor<1x2x4x8xf32>) {
+  ^bb0(%in: f32, %in_1: i4, %in_2: f32, %in_3: i4, %out: f32):
+    %8 = arith.extsi %in_1 : i4 to i32
+    %9 = arith.sitofp %8 : i32 to f32
+    %10 = arith.extsi %in_3 : i4 to i32
+    %11 = arith.sitofp %10 : i32 to f32
+    %12 = arith.subf %9, %11 : f32
+    %13 = arith.mulf %12, %in_2 : f32
+    %14 = arith.mulf %in, %13 : f32
+    %15 = arith.addf %out, %14 : f32
+    linalg.yield %15 : f32
+  } -> tensor<1x2x4x8xf32>
+  %3 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%2, %arg7 : tensor<1x2x4x8xf32>, tensor<1x1x4x8xf32>) outs(%0 : tensor<1x2x4x8xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %8 = arith.mulf %in, %cst_0 : f32
+    %9 = arith.addf %in_1, %8 : f32
+    linalg.yield %9 : f32
+  } -> tensor<1x2x4x8xf32>
+  %4 = linalg.softmax dimension(3) ins(%3 : tensor<1x2x4x8xf32>) outs(%0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %5 = tensor.empty() : tensor<1x2x4x16xf32>
+  %6 = linalg.fill ins(%cst : f32) outs(%5 : tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
+  %7 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%4, %arg4, %arg5, %arg6 : tensor<1x2x4x8xf32>, tensor<1x2x8x16xi8>, tensor<16xf32>, tensor<16xi8>) outs(%6 : tensor<1x2x4x16xf32>) {
+  ^bb0(%in: f32, %in_1: i8, %in_2: f32, %in_3: i8, %out: f32):
+    %8 = arith.uitofp %in_1 : i8 to f32
+    %9 = arith.uitofp %in_3 : i8 to f32
+    %10 = arith.subf %8, %9 : f32
+    %11 = arith.mulf %in_2, %10 : f32
+    %12 = arith.mulf %in, %11 : f32
+    %13 = arith.addf %out, %12 : f32
+    linalg.yield %13 : f32
+  } -> tensor<1x2x4x16xf32>
+  return %7 : tensor<1x2x4x16xf32>
+}
+
+
+// -----
+
+// @op_4d_mqa_causal_decomposed after --linalg-fuse-elementwise-ops: the
+// exponentials are recomputed inside the sum reduction and the softmax
+// division inside the P x V contraction (P is never materialized).
+// CHECK-LABEL: func.func @op_ew_fused_softmax_in_matmul
+// CHECK-NOT: linalg.
+// CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x8x16xf32>) k(%{{.+}} : tensor<1x1x8x16xui8>) k_scale(%{{.+}} : tensor<1xf32>) k_zero_point(%{{.+}} : tensor<1xui8>) v(%{{.+}} : tensor<1x1x8x16xui8>)
+// CHECK-SAME: causal = #quantkv.causal<top_left>
+// CHECK-NOT: quantkv.sdpa
+func.func @op_ew_fused_softmax_in_matmul(%arg0: tensor<1x4x8x16xf32>, %arg1: tensor<1x1x8x16xui8>, %arg2: tensor<1xf32>, %arg3: tensor<1xui8>, %arg4: tensor<1x1x8x16xui8>, %arg5: tensor<1xf32>, %arg6: tensor<1xui8>) -> tensor<1x4x8x16xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %cst_0 = arith.constant 0xFF800000 : f32
+  %cst_1 = arith.constant 2.500000e-01 : f32
+  %0 = quantkv.dequantize %arg1 scale(%arg2 : tensor<1xf32>) zero_point(%arg3 : tensor<1xui8>) granularity(#quantkv.per_tensor) : tensor<1x1x8x16xui8> -> tensor<1x1x8x16xf32>
+  %1 = tensor.empty() : tensor<1x4x8x8xf32>
+  %2 = linalg.fill ins(%cst : f32) outs(%1 : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %3 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %0 : tensor<1x4x8x16xf32>, tensor<1x1x8x16xf32>) outs(%2 : tensor<1x4x8x8xf32>) {
+  ^bb0(%in: f32, %in_3: f32, %out: f32):
+    %13 = arith.mulf %in, %in_3 : f32
+    %14 = arith.addf %out, %13 : f32
+    linalg.yield %14 : f32
+  } -> tensor<1x4x8x8xf32>
+  %4 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%3 : tensor<1x4x8x8xf32>) outs(%1 : tensor<1x4x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %13 = linalg.index 2 : index
+    %14 = linalg.index 3 : index
+    %15 = arith.cmpi ugt, %14, %13 : index
+    %16 = arith.mulf %in, %cst_1 : f32
+    %17 = arith.select %15, %cst_0, %16 : f32
+    linalg.yield %17 : f32
+  } -> tensor<1x4x8x8xf32>
+  %5 = tensor.empty() : tensor<1x4x8xf32>
+  %6 = linalg.fill ins(%cst_0 : f32) outs(%5 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %reduced = linalg.reduce ins(%4 : tensor<1x4x8x8xf32>) outs(%6 : tensor<1x4x8xf32>) dimensions = [3] 
+    (%in: f32, %init: f32) {
+      %13 = arith.maximumf %in, %init : f32
+      linalg.yield %13 : f32
+    }
+  %7 = linalg.fill ins(%cst : f32) outs(%5 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %8 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%4, %reduced : tensor<1x4x8x8xf32>, tensor<1x4x8xf32>) outs(%1 : tensor<1x4x8x8xf32>) {
+  ^bb0(%in: f32, %in_3: f32, %out: f32):
+    %13 = arith.subf %in, %in_3 : f32
+    %14 = math.exp %13 : f32
+    linalg.yield %14 : f32
+  } -> tensor<1x4x8x8xf32>
+  %reduced_2 = linalg.reduce { arith.addf } ins(%8 : tensor<1x4x8x8xf32>) outs(%7 : tensor<1x4x8xf32>) dimensions = [3] 
+  %9 = quantkv.dequantize %arg4 scale(%arg5 : tensor<1xf32>) zero_point(%arg6 : tensor<1xui8>) granularity(#quantkv.per_tensor) : tensor<1x1x8x16xui8> -> tensor<1x1x8x16xf32>
+  %10 = tensor.empty() : tensor<1x4x8x16xf32>
+  %11 = linalg.fill ins(%cst : f32) outs(%10 : tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32>
+  // expected-remark @below {{fusable: math_mode strict}}
+  %12 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%4, %reduced, %reduced_2, %9 : tensor<1x4x8x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x1x8x16xf32>) outs(%11 : tensor<1x4x8x16xf32>) {
+  ^bb0(%in: f32, %in_3: f32, %in_4: f32, %in_5: f32, %out: f32):
+    %13 = arith.subf %in, %in_3 : f32
+    %14 = math.exp %13 : f32
+    %15 = arith.divf %14, %in_4 : f32
+    %16 = arith.mulf %15, %in_5 : f32
+    %17 = arith.addf %out, %16 : f32
+    linalg.yield %17 : f32
+  } -> tensor<1x4x8x16xf32>
+  return %12 : tensor<1x4x8x16xf32>
+}
+
+
 //===----------------------------------------------------------------------===//
 // Negative cases: the computation is not (this) attention; nothing fuses.
 //===----------------------------------------------------------------------===//
@@ -1163,7 +1278,7 @@ func.func @neg_pv_contracts_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi
   %vd = quantkv.dequantize %v scale(%vs : tensor<1xf32>) granularity(#quantkv.per_tensor) : tensor<4x8x16xsi8> -> tensor<4x8x16xf32>
   %e2 = tensor.empty() : tensor<4x8x16xf32>
   %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
-  // expected-remark @below {{not fusable: P x V left operand is not read as [batch..., M, K]}}
+  // expected-remark @below {{not fusable: softmax result is read transposed or broadcast}}
   %o = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>] ins(%p, %vd : tensor<4x8x8xf32>, tensor<4x8x16xf32>) outs(%f2 : tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
   return %o : tensor<4x8x16xf32>
 }

@@ -91,11 +91,12 @@ public:
   const ExprNode *build(Value value, AffineMap map,
                         ArrayRef<int64_t> rootSizes);
 
-  /// The expression of `value`, a scalar of `op`'s body, over `op`'s loops
-  /// (static sizes `loopSizes`); the op's accumulators stay opaque. Reads
-  /// what a reduction combines, producers fused into it included.
+  /// The expression of `value`, a scalar of `op`'s body, with `op`'s loops
+  /// given as `loopMap` of the root dims (static sizes `rootSizes`); the
+  /// op's accumulators stay opaque. Reads what a contraction multiplies or a
+  /// reduction combines, producers fused into it included.
   const ExprNode *buildInBody(linalg::LinalgOp op, Value value,
-                              ArrayRef<int64_t> loopSizes);
+                              AffineMap loopMap, ArrayRef<int64_t> rootSizes);
 
   /// Ops inlined into any tree built so far (their results are
   /// intermediates of the matched computation).

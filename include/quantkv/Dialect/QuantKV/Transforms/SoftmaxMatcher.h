@@ -24,10 +24,10 @@
 
 namespace mlir::quantkv {
 
-/// What softmax(scale * S + mask) was found, in the probabilities' index
-/// space ([batch..., Sq, Skv]).
+/// What softmax(scale * S + mask) was found. Maps are over the
+/// probabilities' index space ([batch..., Sq, Skv]).
 struct SoftmaxMatch {
-  /// The raw scores S (a contraction result), read with the identity map.
+  /// The raw scores S (a contraction result), read as P is.
   Value scores;
   /// The multiplier applied to S (1 when none).
   double scale = 1.0;
@@ -42,9 +42,13 @@ struct SoftmaxMatch {
   SmallVector<Operation *> ops;
 };
 
-/// Matches `probs` (the P operand of P x V). `builder` accumulates the
+/// Matches `probs`, the expression P x V multiplies by V, over the loops of
+/// P x V (static sizes `rootSizes`); `probsMap` gives P's dims
+/// ([batch..., Sq, Skv]) among those loops. `builder` accumulates the
 /// inlined ops. On failure, `why` says what did not fit.
-FailureOr<SoftmaxMatch> matchSoftmax(ExprTreeBuilder &builder, Value probs,
+FailureOr<SoftmaxMatch> matchSoftmax(ExprTreeBuilder &builder,
+                                     const ExprNode *probs, AffineMap probsMap,
+                                     ArrayRef<int64_t> rootSizes,
                                      std::string &why);
 
 } // namespace mlir::quantkv

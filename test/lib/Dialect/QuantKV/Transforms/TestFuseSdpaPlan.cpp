@@ -39,7 +39,7 @@ struct TestFuseSdpaPlanPass
 
   void runOnOperation() override {
     getOperation().walk([](linalg::LinalgOp op) {
-      if (op.getNumDpsInputs() != 2 || op.getNumReductionLoops() != 1 ||
+      if (op.getNumDpsInputs() < 2 || op.getNumReductionLoops() != 1 ||
           op->getNumResults() != 1 ||
           llvm::none_of(op->getResult(0).getUsers(), [](Operation *user) {
             return isa<func::ReturnOp>(user);
