@@ -75,7 +75,8 @@ static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
   // yield(acc + x * y), the accumulator read once.
   Block *body = op.getBlock();
   Value acc = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
-  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  auto add =
+      body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add || !acc.hasOneUse())
     return fail("is not a multiply-accumulate contraction");
   Value product = add.getLhs() == acc ? add.getRhs() : add.getLhs();
@@ -113,8 +114,10 @@ static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
     return fail("accumulates into a tensor that is not zero-filled");
 
   AffineMap loops = AffineMap::getMultiDimIdentityMap(op.getNumLoops(), ctx);
-  const ExprNode *x = builder.buildInBody(op, mul.getLhs(), loops, result.sizes);
-  const ExprNode *y = builder.buildInBody(op, mul.getRhs(), loops, result.sizes);
+  const ExprNode *x =
+      builder.buildInBody(op, mul.getLhs(), loops, result.sizes);
+  const ExprNode *y =
+      builder.buildInBody(op, mul.getRhs(), loops, result.sizes);
   bool xReadsM = readsLoop(x, result.m), yReadsM = readsLoop(y, result.m);
   if (xReadsM == yReadsM)
     return fail("does not multiply an [.., M, K] operand by a [.., K, N] one");
@@ -130,10 +133,10 @@ static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
 /// [batch..., dim, seq] when `allowTransposed`), with the head dim shared by
 /// `Hq / Hkv` consecutive query heads.
 static LogicalResult checkStorageMap(const DequantMatch &match,
-                                     const ContractionDims &dims,
-                                     unsigned seq, unsigned dim,
-                                     bool allowTransposed, bool &transposed,
-                                     StringRef name, std::string &why) {
+                                     const ContractionDims &dims, unsigned seq,
+                                     unsigned dim, bool allowTransposed,
+                                     bool &transposed, StringRef name,
+                                     std::string &why) {
   auto type = cast<RankedTensorType>(match.storage.getType());
   AffineMap map = match.storageMap;
   MLIRContext *ctx = map.getContext();
@@ -184,8 +187,8 @@ static LogicalResult checkStorageMap(const DequantMatch &match,
 static LogicalResult checkNoOutsideUsers(const AttentionMatch &match,
                                          ExprTreeBuilder &builder,
                                          std::string &why) {
-  llvm::SmallPtrSet<Operation *, 32> pattern(
-      builder.getInlinedOps().begin(), builder.getInlinedOps().end());
+  llvm::SmallPtrSet<Operation *, 32> pattern(builder.getInlinedOps().begin(),
+                                             builder.getInlinedOps().end());
   pattern.insert(match.softmax.ops.begin(), match.softmax.ops.end());
   pattern.insert(match.scoresOp);
   pattern.insert(match.outputOp);
@@ -213,16 +216,15 @@ static LogicalResult checkNoOutsideUsers(const AttentionMatch &match,
         std::string str;
         llvm::raw_string_ostream os(str);
         os << "intermediate " << op->getName()
-           << " has a user outside the attention (" << user->getName()
-           << ")";
+           << " has a user outside the attention (" << user->getName() << ")";
         why = str;
         return failure();
       }
   return success();
 }
 
-FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputOp,
-                                                        std::string &why) {
+FailureOr<AttentionMatch>
+mlir::quantkv::matchAttention(linalg::LinalgOp outputOp, std::string &why) {
   AttentionMatch match;
   match.outputOp = outputOp;
   ExprTreeBuilder builder(outputOp.getContext());
@@ -231,8 +233,8 @@ FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputO
   if (failed(outDims))
     return failure();
 
-  FailureOr<SoftmaxMatch> softmax = matchSoftmax(
-      builder, outDims->lhs, outDims->lhsMap, outDims->sizes, why);
+  FailureOr<SoftmaxMatch> softmax =
+      matchSoftmax(builder, outDims->lhs, outDims->lhsMap, outDims->sizes, why);
   if (failed(softmax))
     return failure();
   match.softmax = *softmax;
@@ -280,8 +282,8 @@ FailureOr<AttentionMatch> mlir::quantkv::matchAttention(linalg::LinalgOp outputO
   }
   match.key = *key;
   if (failed(checkStorageMap(*key, *scoreDims, scoreDims->n, scoreDims->k,
-                             /*allowTransposed=*/true, match.keyTransposed,
-                             "K", why)))
+                             /*allowTransposed=*/true, match.keyTransposed, "K",
+                             why)))
     return failure();
 
   // V: read by P x V at [b, h/G, k, n].

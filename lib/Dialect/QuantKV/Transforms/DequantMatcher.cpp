@@ -103,8 +103,8 @@ static bool matchShifted(const ExprNode *node, DequantMatch &match,
     const ExprNode *sub = node->operands[0];
     if (!sub->getOp<arith::SubIOp>())
       return false;
-    const ExprNode *x = matchExtendedInt(sub->operands[0], kStorage,
-                                         match.isUnsigned);
+    const ExprNode *x =
+        matchExtendedInt(sub->operands[0], kStorage, match.isUnsigned);
     if (!x || x == sub->operands[0]) {
       why = "integer zero-point subtraction without a widened storage value";
       return false;
@@ -182,7 +182,8 @@ FailureOr<DequantMatch> mlir::quantkv::matchDequant(const ExprNode *root,
     match.dequantizeOp = op;
     match.storage = op.getInput();
     match.storageMap = node->map;
-    match.isUnsigned = op.getInput().getType().getElementType().isUnsignedInteger();
+    match.isUnsigned =
+        op.getInput().getType().getElementType().isUnsignedInteger();
     return match;
   }
 
@@ -219,10 +220,11 @@ struct ParamLayout {
 } // namespace
 
 /// Finds, for every dim of `param`'s tensor, the storage dim it groups.
-static FailureOr<ParamLayout>
-getParamLayout(const QuantParam &param, ArrayRef<AffineExpr> storageExprs,
-               ArrayRef<int64_t> storageShape, ArrayRef<int64_t> rootSizes,
-               StringRef name, std::string &why) {
+static FailureOr<ParamLayout> getParamLayout(const QuantParam &param,
+                                             ArrayRef<AffineExpr> storageExprs,
+                                             ArrayRef<int64_t> storageShape,
+                                             ArrayRef<int64_t> rootSizes,
+                                             StringRef name, std::string &why) {
   int64_t rank = storageShape.size();
   ParamLayout layout;
   layout.expanded.assign(rank, 1);
@@ -248,10 +250,10 @@ getParamLayout(const QuantParam &param, ArrayRef<AffineExpr> storageExprs,
       for (int64_t g = 1; g <= storageShape[j] && !found; ++g) {
         if (storageShape[j] % g != 0 || storageShape[j] / g != size)
           continue;
-        AffineExpr grouped = simplifyWithBounds(
-            simplifyAffineExpr(storageExprs[j].floorDiv(g),
-                               param.map.getNumDims(), 0),
-            rootSizes);
+        AffineExpr grouped =
+            simplifyWithBounds(simplifyAffineExpr(storageExprs[j].floorDiv(g),
+                                                  param.map.getNumDims(), 0),
+                               rootSizes);
         if (grouped != expr)
           continue;
         layout.expanded[j] = size;
@@ -319,7 +321,8 @@ Value mlir::quantkv::reshapeTo(RewriterBase &rewriter, Location loc,
   if (shape.empty())
     return tensor::CollapseShapeOp::create(rewriter, loc, target, flat,
                                            ArrayRef<ReassociationIndices>{});
-  ReassociationIndices all = llvm::to_vector(llvm::seq<int64_t>(0, shape.size()));
+  ReassociationIndices all =
+      llvm::to_vector(llvm::seq<int64_t>(0, shape.size()));
   return tensor::ExpandShapeOp::create(rewriter, loc, target, flat,
                                        ArrayRef<ReassociationIndices>{all});
 }
@@ -348,7 +351,8 @@ static Value materializeParam(RewriterBase &rewriter, Location loc,
         DenseElementsAttr::get(type, rewriter.getF32FloatAttr(
                                          static_cast<float>(*param.constant))));
   }
-  Value value = bitcastSignedness(rewriter, loc, param.tensor, param.isUnsigned);
+  Value value =
+      bitcastSignedness(rewriter, loc, param.tensor, param.isUnsigned);
   return reshapeTo(rewriter, loc, value, shape);
 }
 
@@ -404,8 +408,8 @@ FailureOr<QuantOperands> mlir::quantkv::buildQuantOperands(
       return result;
     bool grouped = isa<PerGroupAttr>(granularity);
     result.storage = padRank(rewriter, loc, op.getInput(), pad);
-    result.scale = grouped ? padRank(rewriter, loc, op.getScale(), pad)
-                           : op.getScale();
+    result.scale =
+        grouped ? padRank(rewriter, loc, op.getScale(), pad) : op.getScale();
     if (Value zp = op.getZeroPoint())
       result.zeroPoint = grouped ? padRank(rewriter, loc, zp, pad) : zp;
     return result;
@@ -417,9 +421,9 @@ FailureOr<QuantOperands> mlir::quantkv::buildQuantOperands(
       match.scale, storageExprs, storageShape, rootSizes, "scale", why);
   if (failed(scaleLayout))
     return failure();
-  FailureOr<ParamLayout> zpLayout = getParamLayout(
-      match.zeroPoint, storageExprs, storageShape, rootSizes, "zero point",
-      why);
+  FailureOr<ParamLayout> zpLayout =
+      getParamLayout(match.zeroPoint, storageExprs, storageShape, rootSizes,
+                     "zero point", why);
   if (failed(zpLayout))
     return failure();
   if (!isValidZeroPoint(match.zeroPoint)) {
@@ -457,8 +461,8 @@ FailureOr<QuantOperands> mlir::quantkv::buildQuantOperands(
   if (dryRun)
     return result;
 
-  Value storage = bitcastSignedness(rewriter, loc, match.storage,
-                                    match.isUnsigned);
+  Value storage =
+      bitcastSignedness(rewriter, loc, match.storage, match.isUnsigned);
   result.storage = padRank(rewriter, loc, storage, pad);
   result.scale = materializeParam(rewriter, loc, match.scale, paramShape);
   if (match.zeroPoint)

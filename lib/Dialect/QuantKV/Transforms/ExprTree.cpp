@@ -135,7 +135,8 @@ AffineExpr mlir::quantkv::simplifyWithBounds(AffineExpr expr,
     return expr;
   }
   auto rb = dyn_cast<AffineBinaryOpExpr>(rebuilt);
-  auto c = rb ? dyn_cast<AffineConstantExpr>(rb.getRHS()) : AffineConstantExpr();
+  auto c =
+      rb ? dyn_cast<AffineConstantExpr>(rb.getRHS()) : AffineConstantExpr();
   if (!rb || !c || c.getValue() <= 0 ||
       (rebuilt.getKind() != AffineExprKind::FloorDiv &&
        rebuilt.getKind() != AffineExprKind::Mod))
@@ -249,24 +250,23 @@ const ExprNode *ExprTreeBuilder::buildImpl(Value value, AffineMap map) {
     // Source index of a group = row-major linearization of its result dims.
     ArrayRef<int64_t> resultShape = expand.getResultType().getShape();
     SmallVector<AffineExpr> exprs;
-    for (const ReassociationIndices &group :
-         expand.getReassociationIndices()) {
+    for (const ReassociationIndices &group : expand.getReassociationIndices()) {
       AffineExpr linear = getAffineConstantExpr(0, ctx);
       for (int64_t r : group)
         linear = linear * resultShape[r] + map.getResult(r);
       exprs.push_back(linear);
     }
     inlined.insert(def);
-    return buildImpl(expand.getSrc(),
-                     simplifyMap(AffineMap::get(map.getNumDims(), 0, exprs,
-                                                ctx),
-                                 sizes));
+    return buildImpl(
+        expand.getSrc(),
+        simplifyMap(AffineMap::get(map.getNumDims(), 0, exprs, ctx), sizes));
   }
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def)) {
     // Each source dim of a group is a digit of the collapsed index.
     ArrayRef<int64_t> srcShape = collapse.getSrcType().getShape();
     SmallVector<AffineExpr> exprs;
-    for (auto [t, group] : llvm::enumerate(collapse.getReassociationIndices())) {
+    for (auto [t, group] :
+         llvm::enumerate(collapse.getReassociationIndices())) {
       int64_t stride = 1;
       SmallVector<AffineExpr> digits;
       for (int64_t s : llvm::reverse(group)) {
@@ -279,10 +279,9 @@ const ExprNode *ExprTreeBuilder::buildImpl(Value value, AffineMap map) {
       exprs.append(digits.rbegin(), digits.rend());
     }
     inlined.insert(def);
-    return buildImpl(collapse.getSrc(),
-                     simplifyMap(AffineMap::get(map.getNumDims(), 0, exprs,
-                                                ctx),
-                                 sizes));
+    return buildImpl(
+        collapse.getSrc(),
+        simplifyMap(AffineMap::get(map.getNumDims(), 0, exprs, ctx), sizes));
   }
 
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(def))
@@ -308,10 +307,10 @@ const ExprNode *ExprTreeBuilder::buildBodyValue(linalg::LinalgOp linalgOp,
         // An accumulator: opaque, so that it never equals an input.
         node = makeLeaf(v, AffineMap());
       else if (isa<RankedTensorType>(input.getType()))
-        node = buildImpl(input, simplifyMap(linalgOp.getMatchingIndexingMap(
-                                                     operand)
-                                                .compose(loopMap),
-                                            sizes));
+        node = buildImpl(
+            input, simplifyMap(linalgOp.getMatchingIndexingMap(operand).compose(
+                                   loopMap),
+                               sizes));
       else
         node = buildImpl(input, AffineMap());
     } else if (Operation *op = v.getDefiningOp();
@@ -362,7 +361,8 @@ const ExprNode *ExprTreeBuilder::inlineBody(Operation *producer, Value result,
       simplifyMap(inversePermutation(initMap).compose(map), sizes);
   auto resultIndex = cast<OpResult>(result).getResultNumber();
   Value yielded = linalgOp.getBlock()->getTerminator()->getOperand(resultIndex);
-  auto *node = const_cast<ExprNode *>(buildBodyValue(linalgOp, yielded, loopMap));
+  auto *node =
+      const_cast<ExprNode *>(buildBodyValue(linalgOp, yielded, loopMap));
   node->origin = result;
   node->originMap = map;
   return node;

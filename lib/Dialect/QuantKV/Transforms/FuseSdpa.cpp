@@ -85,14 +85,13 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
       llvm::append_range(result, shape);
       return result;
     };
-    Value query = reshapeTo(rewriter, loc, match->query,
-                            padded(queryType.getShape()));
+    Value query =
+        reshapeTo(rewriter, loc, match->query, padded(queryType.getShape()));
     Value mask;
     if (match->softmax.mask)
       mask = reshapeTo(rewriter, loc, match->softmax.mask, plan->maskShape);
-    auto fusedType =
-        RankedTensorType::get(padded(resultType.getShape()),
-                              resultType.getElementType());
+    auto fusedType = RankedTensorType::get(padded(resultType.getShape()),
+                                           resultType.getElementType());
     Value init = tensor::EmptyOp::create(rewriter, loc, fusedType.getShape(),
                                          fusedType.getElementType());
     MLIRContext *ctx = rewriter.getContext();
@@ -100,13 +99,13 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
     if (match->softmax.causal)
       causal = CausalAlignmentAttr::get(ctx, *match->softmax.causal);
     auto sdpa = SdpaOp::create(
-        rewriter, loc, fusedType, query, key.storage, key.scale,
-        key.zeroPoint, value.storage, value.scale, value.zeroPoint, mask,
+        rewriter, loc, fusedType, query, key.storage, key.scale, key.zeroPoint,
+        value.storage, value.scale, value.zeroPoint, mask,
         /*dynamic_scale=*/Value(), init, key.granularity, value.granularity,
         rewriter.getF32FloatAttr(static_cast<float>(match->softmax.scale)),
         causal, MathModeAttr::get(ctx, plan->mathMode),
-        KLayoutAttr::get(ctx, match->keyTransposed ? KLayout::bds
-                                                   : KLayout::bsd));
+        KLayoutAttr::get(ctx,
+                         match->keyTransposed ? KLayout::bds : KLayout::bsd));
     Value result =
         reshapeTo(rewriter, loc, sdpa.getResult(), resultType.getShape());
     rewriter.replaceOp(op, result);

@@ -28,8 +28,7 @@ static FailureOr<MathMode> getInputMathMode(const AttentionMatch &match,
                                             std::string &why) {
   Type types[] = {
       cast<RankedTensorType>(match.query.getType()).getElementType(),
-      match.key.computeType, match.softmax.probsType,
-      match.value.computeType};
+      match.key.computeType, match.softmax.probsType, match.value.computeType};
   if (llvm::all_of(types, [](Type t) { return t.isF32(); }))
     return MathMode::strict;
   if (llvm::all_of(types, [](Type t) { return t.isBF16(); }))
@@ -54,7 +53,8 @@ static LogicalResult getMaskShape(const AttentionMatch &match,
   if (!mask)
     return success();
   auto maskType = cast<RankedTensorType>(mask.getType());
-  if (!maskType.hasStaticShape() || !isComputeFloat(maskType.getElementType())) {
+  if (!maskType.hasStaticShape() ||
+      !isComputeFloat(maskType.getElementType())) {
     why = "mask is not a static f32/f16/bf16 tensor";
     return failure();
   }

@@ -105,8 +105,7 @@ static std::optional<SmallVector<int64_t>> getCoefficients(AffineExpr expr,
 /// a causal mask; `i` / `j` are the query / key dims.
 static FailureOr<CausalAlignment>
 matchCausal(const ExprNode *cond, bool fillWhenTrue, unsigned numDims,
-            unsigned i, unsigned j, int64_t sq, int64_t skv,
-            std::string &why) {
+            unsigned i, unsigned j, int64_t sq, int64_t skv, std::string &why) {
   why = "select condition is not a causal comparison of the query and key "
         "indices";
   if (!cond->isOp() || cond->operands.size() != 2)
@@ -117,24 +116,58 @@ matchCausal(const ExprNode *cond, bool fillWhenTrue, unsigned numDims,
   if (auto cmp = cond->getOp<arith::CmpIOp>()) {
     using P = arith::CmpIPredicate;
     switch (cmp.getPredicate()) {
-    case P::ugt: isUnsignedPred = true; [[fallthrough]];
-    case P::sgt: sign = 1; break;
-    case P::uge: isUnsignedPred = true; [[fallthrough]];
-    case P::sge: sign = 1; shift = 1; break;
-    case P::ult: isUnsignedPred = true; [[fallthrough]];
-    case P::slt: sign = -1; break;
-    case P::ule: isUnsignedPred = true; [[fallthrough]];
-    case P::sle: sign = -1; shift = 1; break;
-    default: return failure();
+    case P::ugt:
+      isUnsignedPred = true;
+      [[fallthrough]];
+    case P::sgt:
+      sign = 1;
+      break;
+    case P::uge:
+      isUnsignedPred = true;
+      [[fallthrough]];
+    case P::sge:
+      sign = 1;
+      shift = 1;
+      break;
+    case P::ult:
+      isUnsignedPred = true;
+      [[fallthrough]];
+    case P::slt:
+      sign = -1;
+      break;
+    case P::ule:
+      isUnsignedPred = true;
+      [[fallthrough]];
+    case P::sle:
+      sign = -1;
+      shift = 1;
+      break;
+    default:
+      return failure();
     }
   } else if (auto cmp = cond->getOp<arith::CmpFOp>()) {
     using P = arith::CmpFPredicate;
     switch (cmp.getPredicate()) {
-    case P::OGT: case P::UGT: sign = 1; break;
-    case P::OGE: case P::UGE: sign = 1; shift = 1; break;
-    case P::OLT: case P::ULT: sign = -1; break;
-    case P::OLE: case P::ULE: sign = -1; shift = 1; break;
-    default: return failure();
+    case P::OGT:
+    case P::UGT:
+      sign = 1;
+      break;
+    case P::OGE:
+    case P::UGE:
+      sign = 1;
+      shift = 1;
+      break;
+    case P::OLT:
+    case P::ULT:
+      sign = -1;
+      break;
+    case P::OLE:
+    case P::ULE:
+      sign = -1;
+      shift = 1;
+      break;
+    default:
+      return failure();
     }
   } else {
     return failure();
@@ -242,10 +275,10 @@ static LogicalResult matchScores(const ExprNode *node, AffineMap probsMap,
         why = "select on the scores does not fill with -inf (or <= -1e9)";
         return failure();
       }
-      FailureOr<CausalAlignment> causal = matchCausal(
-          node->operands[0], fillWhenTrue, probsMap.getNumDims(),
-          probsDim(rank - 2), probsDim(rank - 1), shape[rank - 2],
-          shape[rank - 1], why);
+      FailureOr<CausalAlignment> causal =
+          matchCausal(node->operands[0], fillWhenTrue, probsMap.getNumDims(),
+                      probsDim(rank - 2), probsDim(rank - 1), shape[rank - 2],
+                      shape[rank - 1], why);
       if (failed(causal))
         return failure();
       match.causal = *causal;
@@ -306,12 +339,12 @@ static LogicalResult matchScores(const ExprNode *node, AffineMap probsMap,
       // invalid constant index).
       if (match.mask) {
         MLIRContext *ctx = probsMap.getContext();
-        SmallVector<AffineExpr> toProbs(
-            probsMap.getNumDims(), getAffineConstantExpr(-1, ctx));
+        SmallVector<AffineExpr> toProbs(probsMap.getNumDims(),
+                                        getAffineConstantExpr(-1, ctx));
         for (unsigned r = 0; r < rank; ++r)
           toProbs[probsDim(r)] = getAffineDimExpr(r, ctx);
-        match.maskMap = match.maskMap.replaceDimsAndSymbols(toProbs, {}, rank,
-                                                            0);
+        match.maskMap =
+            match.maskMap.replaceDimsAndSymbols(toProbs, {}, rank, 0);
       }
       return success();
     }
@@ -348,13 +381,11 @@ static bool isFilledWith(Value value, llvm::function_ref<bool(double)> pred) {
 /// Matches a reduction over the last of `shape`'s dims, read from the
 /// probabilities' space at `readMap`; returns its input's expression.
 template <typename... CombinerOps>
-static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
-                                             const ExprNode *leaf,
-                                             AffineMap probsMap,
-                                             ArrayRef<int64_t> rootSizes,
-                                             ArrayRef<int64_t> shape,
-                                             SoftmaxMatch &match,
-                                             std::string &why) {
+static const ExprNode *
+matchLastDimReduction(ExprTreeBuilder &builder, const ExprNode *leaf,
+                      AffineMap probsMap, ArrayRef<int64_t> rootSizes,
+                      ArrayRef<int64_t> shape, SoftmaxMatch &match,
+                      std::string &why) {
   unsigned rank = shape.size();
   why = "softmax is not a max/sum reduction over the key (last) dim";
   if (!leaf->isLeaf() || !leaf->map)
@@ -381,8 +412,7 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
                                 getAffineConstantExpr(0, map.getContext());
   };
   OpOperand *init = op.getDpsInitOperand(0);
-  AffineMap ownLoops =
-      AffineMap::getMultiDimIdentityMap(rank, op.getContext());
+  AffineMap ownLoops = AffineMap::getMultiDimIdentityMap(rank, op.getContext());
   if (!isReducedMap(leaf->map, probsMap) ||
       !isReducedMap(op.getMatchingIndexingMap(init), ownLoops))
     return nullptr;
@@ -419,10 +449,11 @@ static const ExprNode *matchLastDimReduction(ExprTreeBuilder &builder,
   return builder.buildInBody(op, in, probsMap, rootSizes);
 }
 
-FailureOr<SoftmaxMatch>
-mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder, const ExprNode *node,
-                            AffineMap probsMap, ArrayRef<int64_t> rootSizes,
-                            std::string &why) {
+FailureOr<SoftmaxMatch> mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder,
+                                                    const ExprNode *node,
+                                                    AffineMap probsMap,
+                                                    ArrayRef<int64_t> rootSizes,
+                                                    std::string &why) {
   SoftmaxMatch match;
   unsigned rank = probsMap.getNumResults();
   SmallVector<int64_t> shape;
@@ -466,17 +497,14 @@ mlir::quantkv::matchSoftmax(ExprTreeBuilder &builder, const ExprNode *node,
       return failure();
     }
     const ExprNode *numerator = node->operands[0];
-    const ExprNode *sub = numerator->getOp<math::ExpOp>()
-                              ? numerator->operands[0]
-                              : nullptr;
+    const ExprNode *sub =
+        numerator->getOp<math::ExpOp>() ? numerator->operands[0] : nullptr;
     if (!sub || !sub->getOp<arith::SubFOp>()) {
       why = "softmax numerator is not exp(x - max)";
       return failure();
     }
-    const ExprNode *sumInput =
-        matchLastDimReduction<arith::AddFOp>(builder, node->operands[1],
-                                             probsMap, rootSizes, shape, match,
-                                             why);
+    const ExprNode *sumInput = matchLastDimReduction<arith::AddFOp>(
+        builder, node->operands[1], probsMap, rootSizes, shape, match, why);
     if (!sumInput)
       return failure();
     if (!isEqualExpr(sumInput, numerator)) {

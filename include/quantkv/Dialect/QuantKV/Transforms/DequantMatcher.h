@@ -67,12 +67,10 @@ struct QuantOperands {
 /// granularity of the storage, whose dim `j` is read at `storageExprs[j]`
 /// (root dims, sizes `rootSizes`), and builds the rank-4 operands (the
 /// storage gets `pad` leading unit dims). Builds nothing on failure.
-FailureOr<QuantOperands> buildQuantOperands(RewriterBase &rewriter,
-                                            Location loc,
-                                            const DequantMatch &match,
-                                            ArrayRef<int64_t> rootSizes,
-                                            int64_t pad, std::string &why,
-                                            bool dryRun);
+FailureOr<QuantOperands>
+buildQuantOperands(RewriterBase &rewriter, Location loc,
+                   const DequantMatch &match, ArrayRef<int64_t> rootSizes,
+                   int64_t pad, std::string &why, bool dryRun);
 
 /// Reshapes `value` (static shape) to `shape` with the same number of
 /// elements, by collapsing to 1-d and expanding (no-op when equal).
