@@ -32,22 +32,6 @@ struct ContractionDims {
 };
 } // namespace
 
-/// True when `value` is a fill or splat of 0.
-static bool isZero(Value value) {
-  if (auto fill = value.getDefiningOp<linalg::FillOp>())
-    value = fill.getInputs()[0];
-  Attribute attr;
-  if (!matchPattern(value, m_Constant(&attr)))
-    return false;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (!dense.isSplat())
-      return false;
-    attr = dense.getSplatValue<Attribute>();
-  }
-  auto f = dyn_cast<FloatAttr>(attr);
-  return f && f.getValue().isZero();
-}
-
 /// True when the expression reads loop `dim` anywhere.
 static bool readsLoop(const ExprNode *node, unsigned dim) {
   if (node->kind == ExprNode::Kind::Index && node->index.isFunctionOfDim(dim))
@@ -110,7 +94,7 @@ static FailureOr<ContractionDims> matchContraction(linalg::LinalgOp op,
   lhs.push_back(getAffineDimExpr(result.m, ctx));
   lhs.push_back(getAffineDimExpr(result.k, ctx));
   result.lhsMap = AffineMap::get(op.getNumLoops(), 0, lhs, ctx);
-  if (!isZero(op.getDpsInitOperand(0)->get()))
+  if (getSplatFloat(op.getDpsInitOperand(0)->get()) != 0.0)
     return fail("accumulates into a tensor that is not zero-filled");
 
   AffineMap loops = AffineMap::getMultiDimIdentityMap(op.getNumLoops(), ctx);
@@ -261,15 +245,31 @@ mlir::quantkv::matchAttention(linalg::LinalgOp outputOp, std::string &why) {
   match.outputSizes = outDims->sizes;
 
   // Q: a tensor read as [batch..., M, K] (through the contraction's own
-  // promotion to the accumulator type, which is exact).
+  // promotion to the accumulator type, which is exact), possibly times a
+  // constant folded into the scale when no tensor holds the product.
+  match.scale = softmax->scale;
   const ExprNode *q = scoreDims->lhs;
   if (q->getOp<arith::ExtFOp>())
     q = q->operands[0];
-  if (q->isLeaf() && q->map == scoreDims->lhsMap)
-    match.query = q->tensor;
-  else if (q->origin && q->originMap == scoreDims->lhsMap)
-    match.query = q->origin;
-  else {
+  auto asQuery = [&](const ExprNode *node) -> Value {
+    if (node->isLeaf() && node->map == scoreDims->lhsMap)
+      return node->tensor;
+    if (node->origin && node->originMap == scoreDims->lhsMap)
+      return node->origin;
+    return Value();
+  };
+  match.query = asQuery(q);
+  if (!match.query && q->getOp<arith::MulFOp>() && q->type.isF32()) {
+    for (int side = 0; side < 2 && !match.query; ++side) {
+      std::optional<double> c = q->operands[side]->getFloatConstant();
+      Value query = asQuery(q->operands[1 - side]);
+      if (c && *c != 0.0 && query) {
+        match.query = query;
+        match.scale *= *c;
+      }
+    }
+  }
+  if (!match.query) {
     why = "Q is not a tensor read as [batch..., M, K]";
     return failure();
   }
@@ -281,6 +281,7 @@ mlir::quantkv::matchAttention(linalg::LinalgOp outputOp, std::string &why) {
     return failure();
   }
   match.key = *key;
+  match.scale *= key->factor;
   if (failed(checkStorageMap(*key, *scoreDims, scoreDims->n, scoreDims->k,
                              /*allowTransposed=*/true, match.keyTransposed, "K",
                              why)))
@@ -293,6 +294,10 @@ mlir::quantkv::matchAttention(linalg::LinalgOp outputOp, std::string &why) {
     return failure();
   }
   match.value = *value;
+  if (value->factor != 1.0) {
+    why = "V is multiplied by a constant after dequantization";
+    return failure();
+  }
   bool valueTransposed = false;
   if (failed(checkStorageMap(*value, *outDims, outDims->k, outDims->n,
                              /*allowTransposed=*/false, valueTransposed, "V",

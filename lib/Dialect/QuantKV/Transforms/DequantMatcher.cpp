@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "quantkv-fuse-sdpa"
 
 using namespace mlir;
@@ -155,6 +157,50 @@ static bool matchShifted(const ExprNode *node, DequantMatch &match,
   return true;
 }
 
+/// Matches `node` as the dequantization itself (op or element-wise form).
+static LogicalResult matchDequantValue(const ExprNode *node,
+                                       DequantMatch &match, std::string &why) {
+  if (node->isLeaf() && node->map) {
+    auto op = node->tensor.getDefiningOp<DequantizeOp>();
+    if (!op) {
+      why = "operand is not a dequantization (no quantkv.dequantize and no "
+            "element-wise int -> float chain)";
+      return failure();
+    }
+    match.dequantizeOp = op;
+    match.storage = op.getInput();
+    match.storageMap = node->map;
+    match.isUnsigned =
+        op.getInput().getType().getElementType().isUnsignedInteger();
+    return success();
+  }
+  if (!node->getOp<arith::MulFOp>() || !node->type.isF32()) {
+    why = "operand is not a dequantization: expected (x - zp) * scale in f32";
+    return failure();
+  }
+  for (int side = 0; side < 2; ++side) {
+    DequantMatch attempt = match;
+    std::string reason;
+    if (matchShifted(node->operands[side], attempt, reason) &&
+        matchScale(node->operands[1 - side], attempt.scale)) {
+      match = attempt;
+      return success();
+    }
+    if (!reason.empty())
+      why = reason;
+  }
+  if (why.empty())
+    why = "operand is not a dequantization: expected (x - zp) * scale with "
+          "an int4/int8 x converted to f32";
+  return failure();
+}
+
+/// True for a power of two: multiplying by it is exact at any precision.
+static bool isPowerOfTwo(double v) {
+  int exp;
+  return v != 0.0 && std::frexp(std::fabs(v), &exp) == 0.5;
+}
+
 FailureOr<DequantMatch> mlir::quantkv::matchDequant(const ExprNode *root,
                                                     std::string &why) {
   why.clear();
@@ -168,41 +214,32 @@ FailureOr<DequantMatch> mlir::quantkv::matchDequant(const ExprNode *root,
     match.computeType = node->type;
   }
   // An optional narrowing cast: the contraction reads f16/bf16.
+  bool narrowed = false;
   if ((node->getOp<TypecastOp>() || node->getOp<arith::TruncFOp>()) &&
-      node->operands[0]->type.isF32())
+      node->operands[0]->type.isF32()) {
     node = node->operands[0];
-
-  if (node->isLeaf() && node->map) {
-    auto op = node->tensor.getDefiningOp<DequantizeOp>();
-    if (!op) {
-      why = "operand is not a dequantization (no quantkv.dequantize and no "
-            "element-wise int -> float chain)";
-      return failure();
-    }
-    match.dequantizeOp = op;
-    match.storage = op.getInput();
-    match.storageMap = node->map;
-    match.isUnsigned =
-        op.getInput().getType().getElementType().isUnsignedInteger();
+    narrowed = true;
+  }
+  if (succeeded(matchDequantValue(node, match, why)))
     return match;
+  // dequant(x) * c, e.g. K scaled by sqrt(scale) as torch's math SDPA does.
+  // Under a narrowing cast only an exact (power-of-two) factor commutes with
+  // the rounding.
+  if (node->getOp<arith::MulFOp>()) {
+    for (int side = 0; side < 2; ++side) {
+      std::optional<double> c = node->operands[side]->getFloatConstant();
+      if (!c || *c == 0.0 || (narrowed && !isPowerOfTwo(*c)))
+        continue;
+      DequantMatch attempt = match;
+      std::string reason;
+      if (succeeded(
+              matchDequantValue(node->operands[1 - side], attempt, reason))) {
+        attempt.factor = *c;
+        why.clear();
+        return attempt;
+      }
+    }
   }
-
-  if (!node->getOp<arith::MulFOp>() || !node->type.isF32()) {
-    why = "operand is not a dequantization: expected (x - zp) * scale in f32";
-    return failure();
-  }
-  for (int side = 0; side < 2; ++side) {
-    DequantMatch attempt = match;
-    std::string reason;
-    if (matchShifted(node->operands[side], attempt, reason) &&
-        matchScale(node->operands[1 - side], attempt.scale))
-      return attempt;
-    if (!reason.empty())
-      why = reason;
-  }
-  if (why.empty())
-    why = "operand is not a dequantization: expected (x - zp) * scale with "
-          "an int4/int8 x converted to f32";
   return failure();
 }
 

@@ -404,3 +404,25 @@ void mlir::quantkv::forEachLeaf(const ExprNode *node,
   for (const ExprNode *operand : node->operands)
     forEachLeaf(operand, fn);
 }
+
+std::optional<double> mlir::quantkv::getSplatFloat(Value tensor) {
+  Value scalar = tensor;
+  if (auto fill = tensor.getDefiningOp<linalg::FillOp>()) {
+    scalar = fill.getInputs()[0];
+  } else if (auto generic = tensor.getDefiningOp<linalg::GenericOp>()) {
+    if (generic.getNumDpsInputs() != 0 || generic->getNumResults() != 1)
+      return std::nullopt;
+    scalar = generic.getBody()->getTerminator()->getOperand(0);
+  }
+  Attribute attr;
+  if (!matchPattern(scalar, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (!dense.isSplat())
+      return std::nullopt;
+    attr = dense.getSplatValue<Attribute>();
+  }
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  return std::nullopt;
+}

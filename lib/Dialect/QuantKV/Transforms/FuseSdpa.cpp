@@ -102,7 +102,7 @@ struct FuseSdpaPattern : public OpInterfaceRewritePattern<linalg::LinalgOp> {
         rewriter, loc, fusedType, query, key.storage, key.scale, key.zeroPoint,
         value.storage, value.scale, value.zeroPoint, mask,
         /*dynamic_scale=*/Value(), init, key.granularity, value.granularity,
-        rewriter.getF32FloatAttr(static_cast<float>(match->softmax.scale)),
+        rewriter.getF32FloatAttr(static_cast<float>(match->scale)),
         causal, MathModeAttr::get(ctx, plan->mathMode),
         KLayoutAttr::get(ctx,
                          match->keyTransposed ? KLayout::bds : KLayout::bsd));

@@ -362,22 +362,6 @@ static LogicalResult matchScores(const ExprNode *node, AffineMap probsMap,
 // Softmax
 //===----------------------------------------------------------------------===//
 
-/// True when `value` is a fill (or splat) of a constant that `pred` accepts.
-static bool isFilledWith(Value value, llvm::function_ref<bool(double)> pred) {
-  Attribute attr;
-  if (auto fill = value.getDefiningOp<linalg::FillOp>())
-    value = fill.getInputs()[0];
-  if (!matchPattern(value, m_Constant(&attr)))
-    return false;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (!dense.isSplat())
-      return false;
-    attr = dense.getSplatValue<Attribute>();
-  }
-  auto f = dyn_cast<FloatAttr>(attr);
-  return f && pred(f.getValueAsDouble());
-}
-
 /// Matches a reduction over the last of `shape`'s dims, read from the
 /// probabilities' space at `readMap`; returns its input's expression.
 template <typename... CombinerOps>
@@ -434,11 +418,10 @@ matchLastDimReduction(ExprTreeBuilder &builder, const ExprNode *leaf,
   // for maxnumf, which ignores it (upstream's softmax decomposition).
   bool isSum = isa<arith::AddFOp>(combiner);
   bool ignoresNaN = isa<arith::MaxNumFOp>(combiner);
-  if (!isFilledWith(init->get(), [&](double v) {
-        if (isSum)
-          return v == 0.0;
-        return v <= -3.0e38 || (ignoresNaN && std::isnan(v));
-      })) {
+  std::optional<double> start = getSplatFloat(init->get());
+  if (!start || !(isSum ? *start == 0.0
+                        : *start <= -3.0e38 ||
+                              (ignoresNaN && std::isnan(*start)))) {
     why = isSum ? "sum reduction does not start at 0"
                 : "max reduction does not start at -inf (or the lowest f32, "
                   "or NaN for maxnumf)";

@@ -1,10 +1,15 @@
 // RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa | FileCheck %s
 // RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa="math-mode=int8" | FileCheck %s --check-prefix=INT8
 // RUN: quantkv-opt %s -split-input-file --test-quantkv-fuse-sdpa-plan -verify-diagnostics -o /dev/null
+// Named ops generalized and element-wise producers fused into consumers
+// (contractions and reductions included) must not change the decisions:
+// RUN: quantkv-opt %s -split-input-file --linalg-generalize-named-ops --linalg-fuse-elementwise-ops --quantkv-fuse-sdpa | FileCheck %s --check-prefix=EW
 
 // Every positive case must become exactly one quantkv.sdpa with nothing of
 // the unfused chain left; every negative case must stay unfused, and the
 // remark of --test-quantkv-fuse-sdpa-plan shows the guard that stopped it.
+// (EW: after elementwise fusion the GQA cases become 5-d contractions over
+// [B, Hkv, G, ...], which are not matched; they carry no EW lines.)
 
 //===----------------------------------------------------------------------===//
 // Op form: quantkv.dequantize / quantkv.typecast + upstream linalg.
@@ -12,6 +17,8 @@
 
 // 3-d, per-tensor s8 K and V, linalg.transpose for K^T, scale by a constant.
 // CHECK-LABEL: func.func @op_3d_per_tensor
+// EW-LABEL: func.func @op_3d_per_tensor
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<4x2x16xf32>, %[[K:[a-z0-9]+]]: tensor<4x8x16xsi8>, %[[KS:[a-z0-9]+]]: tensor<1xf32>, %[[V:[a-z0-9]+]]: tensor<4x8x16xsi8>, %[[VS:[a-z0-9]+]]: tensor<1xf32>
 // CHECK-NOT: linalg.
 // CHECK-DAG: %[[K4:.+]] = tensor.expand_shape %[[K]] {{\[\[}}0, 1], [2], [3]] output_shape [1, 4, 8, 16]
@@ -104,6 +111,8 @@ func.func @op_4d_gqa_causal(%q: tensor<1x8x1x32xf32>, %k: tensor<1x2x64x32xsi4>,
 // bf16: Q bf16, K/V dequantized then typecast to bf16, P typecast to bf16,
 // contractions accumulating in f32: math mode bf16 computes exactly this.
 // CHECK-LABEL: func.func @op_typecast_bf16
+// EW-LABEL: func.func @op_typecast_bf16
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xbf16>) k(%{{.+}} : tensor<1x4x8x16xui8>) k_scale(%{{.+}} : tensor<16xf32>) k_zero_point(%{{.+}} : tensor<16xui8>) v(%{{.+}} : tensor<1x4x8x16xsi8>) v_scale(%{{.+}} : tensor<1x4x8x1xf32>)
 // CHECK-SAME: key_quant = #quantkv.per_channel<axis = 3>
@@ -142,6 +151,8 @@ func.func @op_typecast_bf16(%q: tensor<4x2x16xbf16>, %k: tensor<4x8x16xui8>, %ks
 // f16: the dequantize result is already f16 (Q f16, P typecast to f16), an
 // additive 4-d mask broadcast over heads, and the scores divided by sqrt(D).
 // CHECK-LABEL: func.func @op_f16_mask_div
+// EW-LABEL: func.func @op_f16_mask_div
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<1x1x4x8xf32>
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf16>) k(%{{.+}} : tensor<1x2x8x16xsi8>) k_scale(%{{.+}} : tensor<1x2x8x1xf16>) v(%{{.+}} : tensor<1x2x8x16xsi8>) v_scale(%{{.+}} : tensor<1xf32>) mask(%[[M]] : tensor<1x1x4x8xf32>)
@@ -186,6 +197,8 @@ func.func @op_f16_mask_div(%q: tensor<1x2x4x16xf16>, %k: tensor<1x2x8x16xsi8>, %
 // K^T by a generic with a permuted map, V (uitofp(extui v) - 128) * 0.02,
 // scores / sqrt(D), softmax decomposed into linalg.reduce + generics.
 // CHECK-LABEL: func.func @up_3d_decomposed
+// EW-LABEL: func.func @up_3d_decomposed
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<4x2x16xf32>, %[[K:[a-z0-9]+]]: tensor<4x8x16xi8>, %[[KS:[a-z0-9]+]]: tensor<4x8xf32>, %[[V:[a-z0-9]+]]: tensor<4x8x16xi8>
 // CHECK-NOT: linalg.
 // CHECK-DAG: %[[KC:.+]] = tensor.bitcast %[[K]] : tensor<4x8x16xi8> to tensor<4x8x16xsi8>
@@ -274,6 +287,8 @@ func.func @up_3d_decomposed(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %ks: 
 // floordiv map, V i8 per-channel (uitofp) with an i8 zero point, both
 // contractions as linalg.generic, an additive mask read at (0, 0, i, j).
 // CHECK-LABEL: func.func @up_4d_int4_group_floordiv
+// EW-LABEL: func.func @up_4d_int4_group_floordiv
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[K:[a-z0-9]+]]: tensor<1x2x8x16xi4>, %[[KS:[a-z0-9]+]]: tensor<1x2x8x4xf32>, %[[KZ:[a-z0-9]+]]: tensor<1x2x8x4xi4>, %[[V:[a-z0-9]+]]: tensor<1x2x8x16xi8>, %[[VS:[a-z0-9]+]]: tensor<16xf32>, %[[VZ:[a-z0-9]+]]: tensor<16xi8>, %[[M:[a-z0-9]+]]: tensor<1x1x4x8xf32>
 // CHECK-NOT: linalg.
 // CHECK-DAG: %[[KC:.+]] = tensor.bitcast %[[K]] : tensor<1x2x8x16xi4> to tensor<1x2x8x16xsi4>
@@ -401,6 +416,8 @@ func.func @up_group_by_reshape(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, %k
 // scale pre-broadcast by linalg.broadcast, K^T through batch_matmul's
 // indexing maps, P truncated to f16: math mode f16.
 // CHECK-LABEL: func.func @up_f16_broadcast_scale
+// EW-LABEL: func.func @up_f16_broadcast_scale
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[VS:[a-z0-9]+]]: tensor<16xf16>
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xf16>) k(%{{.+}} : tensor<1x4x8x16xui8>) k_scale(%{{.+}} : tensor<1xf32>) v(%{{.+}} : tensor<1x4x8x16xsi8>) v_scale(%[[VS]] : tensor<16xf16>)
@@ -465,6 +482,8 @@ func.func @up_f16_broadcast_scale(%q: tensor<4x2x16xf16>, %k: tensor<4x8x16xi8>,
 // K stored transposed ([B, H, D, S], as some caches keep it): read without
 // a transpose by the contraction, it becomes key_layout = bds.
 // CHECK-LABEL: func.func @up_k_stored_bds
+// EW-LABEL: func.func @up_k_stored_bds
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf32>) k(%{{.+}} : tensor<1x2x16x8xsi8>) k_scale(%{{.+}} : tensor<1xf32>) v(%{{.+}} : tensor<1x2x8x16xsi8>) v_scale(%{{.+}} : tensor<1xf32>)
 // CHECK-SAME: key_layout = #quantkv.k_layout<bds>
@@ -513,6 +532,8 @@ func.func @up_k_stored_bds(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x16x8xi8>, %v
 // causal select on i64 iotas), softmax decomposed with generic reductions
 // that keep the reduced dim (read at (.., 0)).
 // CHECK-LABEL: func.func @up_fused_causal_top_left
+// EW-LABEL: func.func @up_fused_causal_top_left
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa
 // CHECK-SAME: causal = #quantkv.causal<top_left>
@@ -589,6 +610,8 @@ func.func @up_fused_causal_top_left(%q: tensor<2x8x16xf32>, %kt: tensor<2x16x8xf
 // Rank 2 (one head): linalg.matmul with a transposed-B indexing map, V with
 // an integer zero-point subtraction before the conversion.
 // CHECK-LABEL: func.func @up_2d_matmul_int_zp
+// EW-LABEL: func.func @up_2d_matmul_int_zp
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<4x16xf32>, %[[K:[a-z0-9]+]]: tensor<8x16xi8>, %[[V:[a-z0-9]+]]: tensor<8x16xi8>, %[[VZ:[a-z0-9]+]]: tensor<8xi8>, %[[VS:[a-z0-9]+]]: tensor<8xf32>
 // CHECK-NOT: linalg.
 // CHECK-DAG: %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 4, 16]
@@ -723,6 +746,8 @@ func.func @up_gqa_expand_iota_mask(%q: tensor<1x8x2x16xf32>, %k: tensor<1x2x8x16
 // tokens (per_group along S), both typecast to bf16, P typecast to bf16, a
 // rank-2 additive mask [Sq, Skv] read at (i, j).
 // CHECK-LABEL: func.func @op_4d_bf16_int4_k_int8_v
+// EW-LABEL: func.func @op_4d_bf16_int4_k_int8_v
+// EW: quantkv.sdpa
 // CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<4x8xf32>
 // CHECK-NOT: linalg.
 // CHECK: %[[M4:.+]] = tensor.expand_shape %[[M]] {{\[\[}}0, 1, 2], [3]] output_shape [1, 1, 4, 8]
@@ -851,6 +876,8 @@ func.func @op_4d_mqa_causal_decomposed(%q: tensor<1x4x8x16xf32>, %k: tensor<1x1x
 // signless storage, dequantization generics, linalg.softmax decomposed the
 // upstream way, whose max starts at NaN under maxnumf) fuses back.
 // CHECK-LABEL: func.func @up_lowered_softmax_decomposition
+// EW-LABEL: func.func @up_lowered_softmax_decomposition
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x2x16xf32>) k(%{{.+}} : tensor<1x4x8x16xsi8>) k_scale(%{{.+}} : tensor<1xf32>) v(%{{.+}} : tensor<1x4x8x16xsi8>)
 // CHECK-SAME: scale = 2.500000e-01 : f32
@@ -922,6 +949,8 @@ func.func @up_lowered_softmax_decomposition(%arg0: tensor<4x2x16xf32>, %arg1: te
 // the MQA broadcast has folded into the contractions' maps (K/V read at head
 // 0 by a constant index).
 // CHECK-LABEL: func.func @up_lowered_mqa_const_map
+// EW-LABEL: func.func @up_lowered_mqa_const_map
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x8x16xf32>) k(%{{.+}} : tensor<1x1x8x16xui8>) k_scale(%{{.+}} : tensor<1xf32>) k_zero_point(%{{.+}} : tensor<1xui8>) v(%{{.+}} : tensor<1x1x8x16xui8>)
 // CHECK-SAME: causal = #quantkv.causal<top_left>
@@ -1006,6 +1035,8 @@ func.func @up_lowered_mqa_const_map(%arg0: tensor<1x4x8x16xf32>, %arg1: tensor<1
 // dequantizations are computed inside the contractions' bodies, and the
 // scale and mask inside the generic that feeds the softmax.
 // CHECK-LABEL: func.func @up_ew_fused_dequant_in_matmul
+// EW-LABEL: func.func @up_ew_fused_dequant_in_matmul
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x2x4x16xf32>) k(%{{.+}} : tensor<1x2x8x16xsi4>) k_scale(%{{.+}} : tensor<1x2x8x4xf32>) k_zero_point(%{{.+}} : tensor<1x2x8x4xsi4>) v(%{{.+}} : tensor<1x2x8x16xui8>) v_scale(%{{.+}} : tensor<16xf32>) v_zero_point(%{{.+}} : tensor<16xui8>) mask(%{{.+}} : tensor<1x1x4x8xf32>)
 // CHECK-SAME: key_quant = #quantkv.per_group<[1, 1, 1, 4]>, scale = 2.500000e-01 : f32, value_quant = #quantkv.per_channel<axis = 3>}
@@ -1057,6 +1088,8 @@ func.func @up_ew_fused_dequant_in_matmul(%arg0: tensor<1x2x4x16xf32>, %arg1: ten
 // exponentials are recomputed inside the sum reduction and the softmax
 // division inside the P x V contraction (P is never materialized).
 // CHECK-LABEL: func.func @op_ew_fused_softmax_in_matmul
+// EW-LABEL: func.func @op_ew_fused_softmax_in_matmul
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa q(%{{.+}} : tensor<1x4x8x16xf32>) k(%{{.+}} : tensor<1x1x8x16xui8>) k_scale(%{{.+}} : tensor<1xf32>) k_zero_point(%{{.+}} : tensor<1xui8>) v(%{{.+}} : tensor<1x1x8x16xui8>)
 // CHECK-SAME: causal = #quantkv.causal<top_left>
@@ -1122,6 +1155,8 @@ func.func @op_ew_fused_softmax_in_matmul(%arg0: tensor<1x4x8x16xf32>, %arg1: ten
 
 // The template every negative case below departs from, unchanged: it fuses.
 // CHECK-LABEL: func.func @op_square_control
+// EW-LABEL: func.func @op_square_control
+// EW: quantkv.sdpa
 // CHECK-NOT: linalg.
 // CHECK: quantkv.sdpa
 // CHECK-SAME: scale = 2.500000e-01 : f32
@@ -1155,6 +1190,8 @@ func.func @op_square_control(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks
 
 // Softmax over the query dim (1), not the keys.
 // CHECK-LABEL: func.func @neg_softmax_over_queries
+// EW-LABEL: func.func @neg_softmax_over_queries
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax dimension(1)
 
@@ -1186,6 +1223,8 @@ func.func @neg_softmax_over_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi
 
 // The scale multiplies the probabilities, not the scores.
 // CHECK-LABEL: func.func @neg_scale_after_softmax
+// EW-LABEL: func.func @neg_scale_after_softmax
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1220,6 +1259,8 @@ func.func @neg_scale_after_softmax(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8
 
 // The mask is added to the probabilities.
 // CHECK-LABEL: func.func @neg_mask_after_softmax
+// EW-LABEL: func.func @neg_mask_after_softmax
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1255,6 +1296,8 @@ func.func @neg_mask_after_softmax(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>
 
 // P^T x V: the second contraction runs over the queries (Sq == Skv here).
 // CHECK-LABEL: func.func @neg_pv_contracts_queries
+// EW-LABEL: func.func @neg_pv_contracts_queries
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.batch_matmul
 
@@ -1286,6 +1329,8 @@ func.func @neg_pv_contracts_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi
 
 // The raw scores are also returned.
 // CHECK-LABEL: func.func @neg_scores_other_user
+// EW-LABEL: func.func @neg_scores_other_user
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1318,6 +1363,8 @@ func.func @neg_scores_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>,
 
 // The probabilities are also returned.
 // CHECK-LABEL: func.func @neg_probs_other_user
+// EW-LABEL: func.func @neg_probs_other_user
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1349,6 +1396,8 @@ func.func @neg_probs_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, 
 
 // The dequantized K is also returned.
 // CHECK-LABEL: func.func @neg_dequantized_k_other_user
+// EW-LABEL: func.func @neg_dequantized_k_other_user
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: quantkv.dequantize
 
@@ -1380,6 +1429,8 @@ func.func @neg_dequantized_k_other_user(%q: tensor<4x8x16xf32>, %k: tensor<4x8x1
 
 // The scores are scaled by a run-time value.
 // CHECK-LABEL: func.func @neg_dynamic_scale
+// EW-LABEL: func.func @neg_dynamic_scale
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1411,6 +1462,8 @@ func.func @neg_dynamic_scale(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks
 
 // scale * (S + mask): the mask is scaled too.
 // CHECK-LABEL: func.func @neg_scale_under_mask
+// EW-LABEL: func.func @neg_scale_under_mask
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1443,6 +1496,8 @@ func.func @neg_scale_under_mask(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, 
 
 // Keys j > i + 1 are masked: neither top-left nor bottom-right causal.
 // CHECK-LABEL: func.func @neg_causal_window
+// EW-LABEL: func.func @neg_causal_window
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1481,6 +1536,8 @@ func.func @neg_causal_window(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks
 
 // Keys j < i are masked (the upper triangle is kept): not causal.
 // CHECK-LABEL: func.func @neg_causal_lower
+// EW-LABEL: func.func @neg_causal_lower
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1517,6 +1574,8 @@ func.func @neg_causal_lower(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks:
 
 // masked_fill with -100: exp(-100 - max) need not be 0, unlike -inf.
 // CHECK-LABEL: func.func @neg_small_fill
+// EW-LABEL: func.func @neg_small_fill
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1553,6 +1612,8 @@ func.func @neg_small_fill(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8>, %ks: t
 
 // P x V accumulates into a run-time tensor.
 // CHECK-LABEL: func.func @neg_nonzero_accumulator
+// EW-LABEL: func.func @neg_nonzero_accumulator
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 
@@ -1585,6 +1646,8 @@ func.func @neg_nonzero_accumulator(%q: tensor<4x8x16xf32>, %k: tensor<4x8x16xsi8
 // GQA with the query heads interleaved the other way (kv head = h mod Hkv,
 // broadcast dim outside the K/V heads): not the sdpa head mapping.
 // CHECK-LABEL: func.func @neg_gqa_head_order
+// EW-LABEL: func.func @neg_gqa_head_order
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 #qmap = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
@@ -1631,6 +1694,8 @@ func.func @neg_gqa_head_order(%q: tensor<1x8x1x32xf32>, %k: tensor<1x2x64x32xsi4
 // key masked out, which the unfused softmax turns into NaN and quantkv.sdpa
 // defines as zeros.
 // CHECK-LABEL: func.func @neg_bottom_right_more_queries
+// EW-LABEL: func.func @neg_bottom_right_more_queries
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
@@ -1669,6 +1734,8 @@ func.func @neg_bottom_right_more_queries(%q: tensor<4x8x16xf32>, %k: tensor<4x2x
 // bf16 Q, K and V but f32 P: no math mode computes exactly this, so the
 // default (auto) does not fuse; an explicit math-mode does (INT8 run).
 // CHECK-LABEL: func.func @neg_mixed_precision_auto
+// EW-LABEL: func.func @neg_mixed_precision_auto
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 // INT8-LABEL: func.func @neg_mixed_precision_auto
@@ -1704,6 +1771,8 @@ func.func @neg_mixed_precision_auto(%q: tensor<4x2x16xbf16>, %k: tensor<4x8x16xu
 // A K scale per channel but a zero point per token: two granularities one
 // quantkv.sdpa operand cannot carry.
 // CHECK-LABEL: func.func @neg_scale_zp_mismatch
+// EW-LABEL: func.func @neg_scale_zp_mismatch
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
@@ -1742,6 +1811,8 @@ func.func @neg_scale_zp_mismatch(%q: tensor<4x2x16xf32>, %k: tensor<4x8x16xi8>, 
 // The K scale tensor is stored [D, S] and read transposed: no granularity
 // (all of which keep the storage's dim order) expresses it.
 // CHECK-LABEL: func.func @neg_scale_transposed
+// EW-LABEL: func.func @neg_scale_transposed
+// EW-NOT: quantkv.sdpa
 // CHECK-NOT: quantkv.sdpa
 // CHECK: linalg.softmax
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>

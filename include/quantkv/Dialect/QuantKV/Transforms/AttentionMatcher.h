@@ -35,6 +35,9 @@ struct AttentionMatch {
   SmallVector<int64_t> scoresSizes, outputSizes;
   /// Rank of Q / the result (2 to 4); the fused op pads it to 4.
   int64_t rank = 4;
+  /// The multiplier of Q . K^T: the softmax's, times constants Q or K were
+  /// multiplied by.
+  double scale = 1.0;
   bool keyTransposed = false;
 };
 

@@ -51,6 +51,9 @@ struct DequantMatch {
   DequantizeOp dequantizeOp;
   /// Element type the contraction reads (f32, or f16/bf16 after a cast).
   Type computeType;
+  /// A constant the dequantized value is multiplied by before the
+  /// contraction (K scaled by sqrt(scale)): folded into the attention scale.
+  double factor = 1.0;
 };
 
 /// Matches `root` (the expression of a contraction operand) as a dequantized

@@ -122,6 +122,11 @@ private:
 /// at the same maps, same constants and index expressions.
 bool isEqualExpr(const ExprNode *a, const ExprNode *b);
 
+/// The value every element of `tensor` holds, when it is a float constant
+/// everywhere: a splat, a linalg.fill or a generic that only yields it (a
+/// generalized fill).
+std::optional<double> getSplatFloat(Value tensor);
+
 /// Calls `fn` on every Leaf of the tree.
 void forEachLeaf(const ExprNode *node,
                  llvm::function_ref<void(const ExprNode *)> fn);
