@@ -7,11 +7,14 @@
 
 #include "quantkv/Pipelines/Pipelines.h"
 
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "quantkv/Conversion/Passes.h"
 #include "quantkv/Dialect/QuantKV/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
+
+#include <mutex>
 
 using namespace mlir;
 using namespace mlir::quantkv;
@@ -43,6 +46,13 @@ static constexpr const char *kLowerToLLVM =
     "reconcile-unrealized-casts";
 
 void mlir::quantkv::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // The tail names upstream passes: make them known to library users (the JIT
+  // runtime, the C API) that never registered passes for a command line.
+  static std::once_flag registerOnce;
+  std::call_once(registerOnce, [] {
+    if (!PassInfo::lookup("one-shot-bufferize"))
+      mlir::registerAllPasses();
+  });
   if (failed(parsePassPipeline(kLowerToLLVM, pm)))
     llvm::report_fatal_error("quantkv: malformed built-in LLVM pipeline");
 }

@@ -121,7 +121,8 @@ JitModule::compileLLVMDialect(ModuleOp module, const JitOptions &options) {
   return std::unique_ptr<JitModule>(new JitModule(std::move(*engine)));
 }
 
-llvm::Error JitModule::callPacked(StringRef name, MutableArrayRef<void *> args) {
+llvm::Error JitModule::callPacked(StringRef name,
+                                  MutableArrayRef<void *> args) {
   std::string wrapper = ("_mlir_ciface_" + name).str();
   auto entry = engine->lookupPacked(wrapper);
   if (!entry) {

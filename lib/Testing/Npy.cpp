@@ -34,12 +34,13 @@ const char *mlir::quantkv::testing::npyDescr(ElementKind kind) {
 
 /// Writes the version 1.0 header and `size` bytes of `data`.
 static std::string writeRaw(const std::string &path, const char *descr,
-                            const std::vector<int64_t> &shape,
-                            const void *data, size_t size) {
+                            const std::vector<int64_t> &shape, const void *data,
+                            size_t size) {
   std::string dict = std::string("{'descr': '") + descr +
                      "', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < shape.size(); ++i)
-    dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
+    dict += std::to_string(shape[i]) +
+            (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
   dict += "), }";
   // magic (6) + version (2) + header length (2) + dict + '\n', padded to 64.
   size_t total = 10 + dict.size() + 1;
@@ -67,9 +68,10 @@ std::string mlir::quantkv::testing::writeNpy(const std::string &path,
                   tensor.bytes.data(), tensor.bytes.size());
 }
 
-std::string mlir::quantkv::testing::writeNpy(const std::string &path,
-                                             const std::vector<double> &data,
-                                             const std::vector<int64_t> &shape) {
+std::string
+mlir::quantkv::testing::writeNpy(const std::string &path,
+                                 const std::vector<double> &data,
+                                 const std::vector<int64_t> &shape) {
   return writeRaw(path, "<f8", shape, data.data(),
                   data.size() * sizeof(double));
 }

@@ -42,8 +42,9 @@ mlir::quantkv::testing::storageShape(ElementKind kind,
   return packed;
 }
 
-int64_t mlir::quantkv::testing::storageBytes(ElementKind kind,
-                                             const std::vector<int64_t> &shape) {
+int64_t
+mlir::quantkv::testing::storageBytes(ElementKind kind,
+                                     const std::vector<int64_t> &shape) {
   int64_t n = numElements(storageShape(kind, shape));
   return isPacked4Bit(kind) ? n : n * (bitWidth(kind) / 8);
 }
@@ -112,8 +113,8 @@ void HostTensor::setInt(int64_t i, int64_t v) {
   case ElementKind::u4: {
     auto [byte, nibble] = nibbleAddress(shape, i);
     uint8_t bits = static_cast<uint8_t>(v) & 0xF;
-    bytes[byte] = static_cast<uint8_t>(
-        (bytes[byte] & (nibble ? 0x0F : 0xF0)) | (bits << (4 * nibble)));
+    bytes[byte] = static_cast<uint8_t>((bytes[byte] & (nibble ? 0x0F : 0xF0)) |
+                                       (bits << (4 * nibble)));
     return;
   }
   case ElementKind::s8:

@@ -160,10 +160,10 @@ std::vector<const HostTensor *> SdpaData::inputs() const {
 
 std::vector<std::string> SdpaData::inputNames() const {
   std::vector<std::string> names;
-  const char *all[] = {"q",       "k",       "k_scale",      "k_zero_point",
-                       "v",       "v_scale", "v_zero_point", "mask"};
-  const HostTensor *tensors[] = {&query,  &key,        &keyScale,
-                                 &keyZeroPoint, &value, &valueScale,
+  const char *all[] = {"q", "k",       "k_scale",      "k_zero_point",
+                       "v", "v_scale", "v_zero_point", "mask"};
+  const HostTensor *tensors[] = {&query,          &key,   &keyScale,
+                                 &keyZeroPoint,   &value, &valueScale,
                                  &valueZeroPoint, &mask};
   for (int i = 0; i < 8; ++i)
     if (!tensors[i]->empty())
@@ -252,8 +252,8 @@ std::string mlir::quantkv::testing::emitSdpaModule(const SdpaConfig &config) {
   os << "// " << config.describe() << "\n";
   os << "func.func @sdpa(" << args.str() << ") -> " << oT << " {\n";
   os << "  %init = tensor.empty() : " << oT << "\n";
-  os << "  %o = quantkv.sdpa " << operands.str() << "\n      outs(%init : "
-     << oT << ")";
+  os << "  %o = quantkv.sdpa " << operands.str()
+     << "\n      outs(%init : " << oT << ")";
   if (!attrs.empty()) {
     os << "\n      {";
     for (size_t i = 0; i < attrs.size(); ++i)
@@ -278,8 +278,9 @@ static double roundForMath(MathMode math, double x) {
   return x;
 }
 
-std::vector<double> mlir::quantkv::testing::referenceSdpa(
-    const SdpaConfig &config, const SdpaData &data) {
+std::vector<double>
+mlir::quantkv::testing::referenceSdpa(const SdpaConfig &config,
+                                      const SdpaData &data) {
   const int64_t B = config.batch, Hq = config.qHeads, Hkv = config.kvHeads;
   const int64_t Sq = config.qLen, Skv = config.kvLen, D = config.headDim;
   const int64_t Dv = config.getValueHeadDim();
@@ -302,8 +303,8 @@ std::vector<double> mlir::quantkv::testing::referenceSdpa(
         }
         for (int64_t e = 0; e < Dv; ++e) {
           int64_t idx = ((b * Hkv + g) * Skv + j) * Dv + e;
-          v[idx] = dequantizeElement(config.value, data.value,
-                                     data.valueScale, data.valueZeroPoint, idx);
+          v[idx] = dequantizeElement(config.value, data.value, data.valueScale,
+                                     data.valueZeroPoint, idx);
         }
       }
 
@@ -326,8 +327,7 @@ std::vector<double> mlir::quantkv::testing::referenceSdpa(
               q[d] = 0.0;
               continue;
             }
-            double r =
-                roundHalfToEven(static_cast<float>(q[d]) / rowScale);
+            double r = roundHalfToEven(static_cast<float>(q[d]) / rowScale);
             q[d] = std::clamp(r, -127.0, 127.0) * rowScale;
           }
         } else {
@@ -339,9 +339,8 @@ std::vector<double> mlir::quantkv::testing::referenceSdpa(
         for (int64_t j = 0; j < Skv; ++j) {
           bool masked = false;
           if (config.mask == MaskKind::Causal) {
-            int64_t limit = config.causalAlign == CausalAlign::TopLeft
-                                ? i
-                                : i + Skv - Sq;
+            int64_t limit =
+                config.causalAlign == CausalAlign::TopLeft ? i : i + Skv - Sq;
             masked = j > limit;
           }
           if (masked) {

@@ -19,14 +19,13 @@ struct KindName {
   const char *mlir;
 };
 constexpr KindName kKinds[] = {
-    {ElementKind::s4, "s4", "si4"},     {ElementKind::u4, "u4", "ui4"},
-    {ElementKind::s8, "s8", "si8"},     {ElementKind::u8, "u8", "ui8"},
-    {ElementKind::s32, "s32", "si32"},  {ElementKind::f16, "f16", "f16"},
+    {ElementKind::s4, "s4", "si4"},      {ElementKind::u4, "u4", "ui4"},
+    {ElementKind::s8, "s8", "si8"},      {ElementKind::u8, "u8", "ui8"},
+    {ElementKind::s32, "s32", "si32"},   {ElementKind::f16, "f16", "f16"},
     {ElementKind::bf16, "bf16", "bf16"}, {ElementKind::f32, "f32", "f32"},
 };
 
-std::string shapeString(const std::array<int64_t, 4> &shape,
-                        const char *sep) {
+std::string shapeString(const std::array<int64_t, 4> &shape, const char *sep) {
   std::ostringstream os;
   for (size_t i = 0; i < shape.size(); ++i)
     os << (i ? sep : "") << shape[i];
@@ -400,11 +399,25 @@ std::string SdpaConfig::verify() const {
   if (qHeads % kvHeads != 0)
     return "q-heads (" + std::to_string(qHeads) +
            ") must be a multiple of kv-heads (" + std::to_string(kvHeads) + ")";
-  if (numElements(queryShape()) > (int64_t(1) << 31) ||
-      numElements(keyShape()) > (int64_t(1) << 31) ||
-      numElements(valueShape()) > (int64_t(1) << 31) ||
-      numElements({batch, qHeads, qLen, kvLen}) > (int64_t(1) << 31))
-    return "problem too large (an operand exceeds 2^31 elements)";
+  // The host data and the reference's full score matrix must fit in memory:
+  // 2^28 f32 elements is 1 GiB per tensor.
+  const int64_t kMaxElements = int64_t(1) << 28;
+  for (int64_t a : {batch, qHeads, kvHeads, qLen, kvLen, headDim,
+                    getValueHeadDim()})
+    if (a > kMaxElements)
+      return "problem too large (a size exceeds 2^28)";
+  // In double: the int64 product of several large dims can overflow.
+  auto tooLarge = [&](const std::vector<int64_t> &shape) {
+    double n = 1;
+    for (int64_t d : shape)
+      n *= static_cast<double>(d);
+    return n > static_cast<double>(kMaxElements);
+  };
+  if (tooLarge(queryShape()) || tooLarge(keyShape()) ||
+      tooLarge(valueShape()) || tooLarge(outputShape()) ||
+      tooLarge({batch, qHeads, qLen, kvLen}))
+    return "problem too large (an operand or the score matrix exceeds 2^28 "
+           "elements)";
   if (std::string e = verifyScheme(key, "key", keyShape()); !e.empty())
     return e;
   if (std::string e = verifyScheme(value, "value", valueShape()); !e.empty())

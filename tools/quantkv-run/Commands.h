@@ -8,7 +8,7 @@
 #ifndef QUANTKV_TOOLS_QUANTKV_RUN_COMMANDS_H
 #define QUANTKV_TOOLS_QUANTKV_RUN_COMMANDS_H
 
-#include "Args.h"
+#include "quantkv/Testing/CommandLine.h"
 
 #include "quantkv/Runtime/JitModule.h"
 #include "quantkv/Testing/Sdpa.h"
@@ -22,6 +22,9 @@
 namespace quantkv_run {
 
 using namespace mlir::quantkv::testing;
+
+/// Exit codes of quantkv-run.
+enum ExitCode { kExitOk = 0, kExitCheckFailed = 1, kExitUsage = 2 };
 
 /// Where a compiled SDPA runs.
 enum class Target { Reference, Cpu, Spirv };
@@ -63,8 +66,6 @@ struct SdpaRunResult {
 SdpaRunResult runSdpa(mlir::MLIRContext &ctx, const SdpaConfig &config,
                       const SdpaData &data, const SdpaRunOptions &options);
 
-/// Reads the `--k-...`/`--v-...`/shape flags into a config; errors go to args.
-SdpaConfig parseSdpaConfig(Args &args);
 /// Reads --target / --opt-level; errors go to args.
 Target parseTarget(Args &args);
 

@@ -118,8 +118,8 @@ std::string quantkv_run::compileText(MLIRContext &ctx, const std::string &text,
   auto compiled = quantkv::JitModule::compile(*module, buildPipeline, options);
   if (!compiled) {
     const char *name = target == Target::Cpu ? "cpu" : "reference";
-    return std::string("compiling for target ") + name + " failed: " +
-           oneLine(llvm::toString(compiled.takeError()));
+    return std::string("compiling for target ") + name +
+           " failed: " + oneLine(llvm::toString(compiled.takeError()));
   }
   jit = std::move(*compiled);
   compileMs = std::chrono::duration<double, std::milli>(
@@ -133,9 +133,9 @@ SdpaRunResult quantkv_run::runSdpa(MLIRContext &ctx, const SdpaConfig &config,
                                    const SdpaRunOptions &options) {
   SdpaRunResult result;
   std::unique_ptr<quantkv::JitModule> jit;
-  result.error = compileText(ctx, emitSdpaModule(config), "sdpa.mlir",
-                             options.target, "", options.optLevel, jit,
-                             result.compileMs);
+  result.error =
+      compileText(ctx, emitSdpaModule(config), "sdpa.mlir", options.target, "",
+                  options.optLevel, jit, result.compileMs);
   if (!result.error.empty())
     return result;
 

@@ -80,6 +80,12 @@ static std::string makeSlot(Type type, Slot &slot) {
              " (supported: f32, f16, bf16, i4/si4/ui4, i8/si8/ui8, i32/si32)";
     std::vector<int64_t> shape(tensorType.getShape().begin(),
                                tensorType.getShape().end());
+    double count = 1;
+    for (int64_t d : shape)
+      count *= static_cast<double>(d);
+    if (count > static_cast<double>(int64_t(1) << 28))
+      return "tensor too large for quantkv-run (" + slot.typeText +
+             ", more than 2^28 elements)";
     if (shape.empty() && isPacked4Bit(*kind))
       return "rank-0 4-bit tensors are not supported";
     slot.tensor = HostTensor(*kind, shape);
@@ -227,10 +233,10 @@ static std::string compileAndRun(MLIRContext &ctx, const std::string &text,
 
 int quantkv_run::runFileCommand(const std::string &file,
                                 const std::vector<std::string> &argv) {
-  Args args(argv,
-            {"entry", "pipeline", "against", "seed", "rtol", "atol",
-             "opt-level"},
-            {"print-inputs"});
+  Args args(
+      argv,
+      {"entry", "pipeline", "against", "seed", "rtol", "atol", "opt-level"},
+      {"print-inputs"});
   std::string passes = args.getString("pipeline", "");
   uint64_t seed = static_cast<uint64_t>(args.getInt("seed", 1, 0));
   Tolerance tol{args.getDouble("atol", 1e-4), args.getDouble("rtol", 1e-4)};
@@ -285,8 +291,8 @@ int quantkv_run::runFileCommand(const std::string &file,
   std::vector<Slot> outputs(func.getNumResults());
   for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
     if (std::string err = makeSlot(type, inputs[i]); !err.empty())
-      return usageError("@" + entry + " argument #" + std::to_string(i) +
-                        ": " + err);
+      return usageError("@" + entry + " argument #" + std::to_string(i) + ": " +
+                        err);
   for (auto [i, type] : llvm::enumerate(func.getResultTypes())) {
     if (std::string err = makeSlot(type, outputs[i]); !err.empty())
       return usageError("@" + entry + " result #" + std::to_string(i) + ": " +
@@ -303,8 +309,8 @@ int quantkv_run::runFileCommand(const std::string &file,
     randomize(s, rng);
 
   std::vector<Slot> first = outputs;
-  if (std::string err = compileAndRun(*ctx, text, file, passes, optLevel,
-                                      entry, inputs, first);
+  if (std::string err = compileAndRun(*ctx, text, file, passes, optLevel, entry,
+                                      inputs, first);
       !err.empty())
     return usageError(err);
   if (args.has("print-inputs"))
@@ -325,8 +331,8 @@ int quantkv_run::runFileCommand(const std::string &file,
     return usageError(err);
   bool allPassed = true;
   for (size_t i = 0; i < first.size(); ++i) {
-    ErrorStats s = compareWithReference(values(first[i]), values(second[i]),
-                                        tol);
+    ErrorStats s =
+        compareWithReference(values(first[i]), values(second[i]), tol);
     allPassed &= s.passed();
     std::printf("compare output %zu (--pipeline '%s' vs --against '%s'): "
                 "max_abs_err %.3g, max_rel_err %.3g, tolerance %g + %g * |b|: "

@@ -6,13 +6,16 @@
 //===----------------------------------------------------------------------===//
 //
 // Checks the cartesian product of storage types x zero point x granularity x
-// mask x GQA x Skv x Sq in one process (one MLIR context, JIT at -O0 by
-// default), so that hundreds of configurations cost seconds rather than a
-// process start-up each. K and V use the same scheme in each configuration.
+// mask x GQA x Skv (Sq cycling through a list) in one process (one MLIR
+// context, JIT at -O0 by default), so that hundreds of configurations cost
+// seconds rather than a process start-up each. K and V use the same scheme in
+// each configuration.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+
+#include "llvm/ADT/STLExtras.h"
 
 #include <chrono>
 #include <cstdio>
@@ -52,8 +55,8 @@ const char *toGridString(GridGranularity g) {
 /// A group size along a dim of `size`: 16 (D) or the largest of 32/16/8
 /// dividing it (S), else the whole dim when small, else 1.
 int64_t groupAlong(int64_t size, bool seq) {
-  for (int64_t g : seq ? std::vector<int64_t>{32, 16, 8}
-                       : std::vector<int64_t>{16, 8})
+  for (int64_t g :
+       seq ? std::vector<int64_t>{32, 16, 8} : std::vector<int64_t>{16, 8})
     if (size % g == 0 && size > g)
       return g;
   return size <= 32 ? size : 1;
@@ -86,8 +89,8 @@ QuantScheme gridScheme(ElementKind type, bool zp, GridGranularity g,
 
 int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
   Args args(argv,
-            {"types", "zp", "granularities", "masks", "gqa", "kv-lens",
-             "q-lens", "head-dim", "kv-heads", "math", "k-layout",
+            {"types", "v-types", "zp", "granularities", "masks", "gqa",
+             "kv-lens", "q-lens", "head-dim", "kv-heads", "math", "k-layout",
              "causal-align", "seed", "opt-level"},
             {"quiet"});
   std::vector<ElementKind> types;
@@ -97,6 +100,19 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
       args.fail("unknown --types entry '" + t + "' (expected s4, u4, s8, u8)");
     else
       types.push_back(*kind);
+  }
+  // V's type: the same as K's by default, else every entry of the list.
+  std::vector<std::optional<ElementKind>> valueTypes = {std::nullopt};
+  if (args.has("v-types")) {
+    valueTypes.clear();
+    for (const std::string &t : args.getList("v-types", {})) {
+      std::optional<ElementKind> kind = parseElementKind(t);
+      if (!kind || !isInteger(*kind) || *kind == ElementKind::s32)
+        args.fail("unknown --v-types entry '" + t +
+                  "' (expected s4, u4, s8, u8)");
+      else
+        valueTypes.push_back(kind);
+    }
   }
   std::vector<bool> zps;
   for (const std::string &z : args.getList("zp", {"off", "on"})) {
@@ -156,62 +172,82 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
   if (!args.error().empty())
     return usageError(args.error());
 
+  // The cells, in a fixed order (the seed of each is seed + its index).
+  struct Cell {
+    ElementKind keyType, valueType;
+    bool zp;
+    GridGranularity gran;
+    MaskKind mask;
+    int64_t gqa, kvLen;
+  };
+  std::vector<Cell> cells;
+  for (ElementKind type : types)
+    for (std::optional<ElementKind> valueType : valueTypes)
+      for (bool zp : zps)
+        for (GridGranularity gran : grans)
+          for (MaskKind mask : masks)
+            for (int64_t gqa : gqas)
+              for (int64_t kvLen : kvLens)
+                cells.push_back({type, valueType.value_or(type), zp, gran, mask,
+                                 gqa, kvLen});
+
   std::unique_ptr<mlir::MLIRContext> ctx = createContext();
   auto start = std::chrono::steady_clock::now();
-  int64_t passed = 0, failed = 0, index = 0;
-  for (ElementKind type : types)
-    for (bool zp : zps)
-      for (GridGranularity gran : grans)
-        for (MaskKind mask : masks)
-          for (int64_t gqa : gqas)
-            for (int64_t kvLen : kvLens)
-              for (int64_t qLen : qLens) {
-                SdpaConfig c = base;
-                c.batch = 1;
-                c.kvHeads = kvHeads;
-                c.qHeads = kvHeads * gqa;
-                c.qLen = qLen;
-                c.kvLen = kvLen;
-                c.headDim = headDim;
-                c.mask = mask;
-                c.seed = seed + index++;
-                c.key = gridScheme(type, zp, gran, c.keyShape(),
-                                   c.keyHeadDimAxis(), c.keySeqAxis());
-                c.value = gridScheme(type, zp, gran, c.valueShape(), 3, 2);
-                std::string row;
-                bool ok = false;
-                if (std::string err = c.verify(); !err.empty()) {
-                  row = "invalid: " + err;
-                } else {
-                  SdpaData data = generateSdpaData(c);
-                  SdpaRunResult r = runSdpa(*ctx, c, data, options);
-                  if (!r.error.empty()) {
-                    row = "error: " + r.error;
-                  } else {
-                    ok = r.stats.passed();
-                    char buf[96];
-                    std::snprintf(buf, sizeof(buf), "max_abs %.2e max_rel %.2e",
-                                  r.stats.maxAbsError, r.stats.maxRelError);
-                    row = buf;
-                  }
-                }
-                (ok ? passed : failed)++;
-                if (!quiet || !ok)
-                  std::printf("%s %-3s zp=%-3s %-11s %-8s gqa=%lld Skv=%-4lld "
-                              "Sq=%lld  %s\n",
-                              ok ? "PASS" : "FAIL", toString(type),
-                              zp ? "on" : "off", toGridString(gran),
-                              toString(mask), static_cast<long long>(gqa),
-                              static_cast<long long>(kvLen),
-                              static_cast<long long>(qLen), row.c_str());
-              }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  int64_t passed = 0, failed = 0;
+  for (auto [index, cell] : llvm::enumerate(cells)) {
+    // Sq cycles through --q-lens rather than multiplying the grid:
+    // consecutive cells differ in Skv, so each Sq meets each Skv.
+    int64_t qLen = qLens[index % qLens.size()];
+    SdpaConfig c = base;
+    c.batch = 1;
+    c.kvHeads = kvHeads;
+    c.qHeads = kvHeads * cell.gqa;
+    c.qLen = qLen;
+    c.kvLen = cell.kvLen;
+    c.headDim = headDim;
+    c.mask = cell.mask;
+    c.seed = seed + index;
+    c.key = gridScheme(cell.keyType, cell.zp, cell.gran, c.keyShape(),
+                       c.keyHeadDimAxis(), c.keySeqAxis());
+    c.value =
+        gridScheme(cell.valueType, cell.zp, cell.gran, c.valueShape(), 3, 2);
+    std::string row;
+    bool ok = false;
+    if (std::string err = c.verify(); !err.empty()) {
+      row = "invalid: " + err;
+    } else {
+      SdpaData data = generateSdpaData(c);
+      SdpaRunResult r = runSdpa(*ctx, c, data, options);
+      if (!r.error.empty()) {
+        row = "error: " + r.error;
+      } else {
+        ok = r.stats.passed();
+        char buf[96];
+        std::snprintf(buf, sizeof(buf), "max_abs %.2e max_rel %.2e",
+                      r.stats.maxAbsError, r.stats.maxRelError);
+        row = buf;
+      }
+    }
+    (ok ? passed : failed)++;
+    if (quiet && ok)
+      continue;
+    std::string types = toString(cell.keyType);
+    if (cell.valueType != cell.keyType)
+      types += std::string("/") + toString(cell.valueType);
+    std::printf("%s %-5s zp=%-3s %-11s %-8s gqa=%lld Skv=%-4lld Sq=%lld  %s\n",
+                ok ? "PASS" : "FAIL", types.c_str(), cell.zp ? "on" : "off",
+                toGridString(cell.gran), toString(cell.mask),
+                static_cast<long long>(cell.gqa),
+                static_cast<long long>(cell.kvLen),
+                static_cast<long long>(qLen), row.c_str());
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf("grid: D=%lld Hkv=%lld math=%s k_layout=%s causal=%s, %.1f s\n",
-              static_cast<long long>(headDim),
-              static_cast<long long>(kvHeads), toString(base.math),
-              toString(base.kLayout), toString(base.causalAlign), seconds);
+              static_cast<long long>(headDim), static_cast<long long>(kvHeads),
+              toString(base.math), toString(base.kLayout),
+              toString(base.causalAlign), seconds);
   std::printf("%lld passed, %lld failed\n", static_cast<long long>(passed),
               static_cast<long long>(failed));
   return failed ? kExitCheckFailed : kExitOk;

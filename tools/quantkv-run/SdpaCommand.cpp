@@ -20,19 +20,15 @@
 using namespace quantkv_run;
 
 std::set<std::string> quantkv_run::sdpaFlags() {
-  std::set<std::string> flags = {
-      "batch",    "q-heads", "kv-heads",     "q-len",  "kv-len", "head-dim",
-      "v-head-dim", "mask",  "causal-align", "math",   "k-layout", "scale",
-      "seed",     "repeat",  "target",       "dump",   "opt-level"};
-  for (const char *p : {"k", "v"})
-    for (const char *f :
-         {"type", "quant", "group", "group-shape", "axis", "zp-type"})
-      flags.insert(std::string(p) + "-" + f);
+  std::set<std::string> flags = sdpaConfigFlags();
+  flags.insert({"repeat", "target", "dump", "opt-level"});
   return flags;
 }
 
 std::set<std::string> quantkv_run::sdpaSwitches() {
-  return {"check", "json", "k-zp", "v-zp", "help"};
+  std::set<std::string> switches = sdpaConfigSwitches();
+  switches.insert({"check", "json", "help", "print-mlir"});
+  return switches;
 }
 
 Target quantkv_run::parseTarget(Args &args) {
@@ -46,112 +42,6 @@ Target quantkv_run::parseTarget(Args &args) {
   args.fail("unknown --target '" + target +
             "' (expected reference, cpu or spirv)");
   return Target::Reference;
-}
-
-/// Reads the --k-... or --v-... flags into `scheme`. `dAxis` is the head-dim
-/// axis of the stored operand (where --X-group groups).
-static void parseScheme(Args &args, const std::string &p, int64_t dAxis,
-                        QuantScheme &scheme) {
-  std::string typeText = args.getString(p + "-type", "s8");
-  std::optional<ElementKind> type = parseElementKind(typeText);
-  if (!type || *type == ElementKind::s32) {
-    args.fail("unknown --" + p + "-type '" + typeText +
-              "' (expected s4, u4, s8, u8, f16, bf16 or f32)");
-    return;
-  }
-  scheme = QuantScheme::plain(*type);
-  if (!isInteger(*type)) {
-    for (const char *f :
-         {"quant", "group", "group-shape", "axis", "zp", "zp-type"})
-      if (args.has(p + "-" + f))
-        args.fail("--" + p + "-" + f + " needs an integer --" + p +
-                  "-type (s4, u4, s8 or u8), got " + typeText);
-    return;
-  }
-  bool grouped = args.has(p + "-group") || args.has(p + "-group-shape");
-  std::string quantText =
-      args.getString(p + "-quant", grouped ? "per_group" : "per_channel");
-  std::optional<GranularityKind> quant = parseGranularityKind(quantText);
-  if (!quant) {
-    args.fail("unknown --" + p + "-quant '" + quantText +
-              "' (expected per_tensor, per_channel or per_group)");
-    return;
-  }
-  scheme.granularity = *quant;
-  if (*quant != GranularityKind::PerGroup && grouped)
-    args.fail("--" + p + "-group/--" + p + "-group-shape need --" + p +
-              "-quant per_group, got " + quantText);
-  if (*quant != GranularityKind::PerChannel && args.has(p + "-axis"))
-    args.fail("--" + p + "-axis needs --" + p + "-quant per_channel, got " +
-              quantText);
-  scheme.axis = args.getInt(p + "-axis", dAxis);
-  if (*quant == GranularityKind::PerGroup) {
-    if (args.has(p + "-group-shape")) {
-      std::vector<int64_t> shape = args.getIntList(p + "-group-shape", {});
-      if (shape.size() != 4) {
-        args.fail("--" + p + "-group-shape needs 4 comma-separated sizes, got '" +
-                  args.getString(p + "-group-shape", "") + "'");
-        return;
-      }
-      std::copy(shape.begin(), shape.end(), scheme.groupShape.begin());
-    } else if (args.has(p + "-group")) {
-      scheme.groupShape = {1, 1, 1, 1};
-      scheme.groupShape[dAxis] = args.getInt(p + "-group", 1, 1);
-    } else {
-      args.fail("--" + p + "-quant per_group needs --" + p + "-group or --" +
-                p + "-group-shape");
-    }
-  }
-  scheme.hasZeroPoint = args.has(p + "-zp") || args.has(p + "-zp-type");
-  if (args.has(p + "-zp-type")) {
-    std::string zpText = args.getString(p + "-zp-type", "");
-    std::optional<ElementKind> zp = parseElementKind(zpText);
-    if (!zp || *zp == ElementKind::f16 || *zp == ElementKind::bf16)
-      args.fail("unknown --" + p + "-zp-type '" + zpText +
-                "' (expected s4, u4, s8, u8, s32 or f32)");
-    else
-      scheme.zeroPointType = *zp;
-  }
-}
-
-SdpaConfig quantkv_run::parseSdpaConfig(Args &args) {
-  SdpaConfig c;
-  c.batch = args.getInt("batch", 1, 1);
-  c.qHeads = args.getInt("q-heads", 1, 1);
-  c.kvHeads = args.getInt("kv-heads", 1, 1);
-  c.qLen = args.getInt("q-len", 1, 1);
-  c.kvLen = args.getInt("kv-len", 16, 1);
-  c.headDim = args.getInt("head-dim", 64, 1);
-  c.valueHeadDim = args.getInt("v-head-dim", 0, 1);
-  c.seed = static_cast<uint64_t>(args.getInt("seed", 1, 0));
-  std::string text = args.getString("mask", "none");
-  if (auto m = parseMaskKind(text))
-    c.mask = *m;
-  else
-    args.fail("unknown --mask '" + text + "' (expected none, causal or explicit)");
-  text = args.getString("causal-align", "bottom_right");
-  if (auto a = parseCausalAlign(text))
-    c.causalAlign = *a;
-  else
-    args.fail("unknown --causal-align '" + text +
-              "' (expected top_left or bottom_right)");
-  if (args.has("causal-align") && c.mask != MaskKind::Causal)
-    args.fail("--causal-align needs --mask causal");
-  text = args.getString("math", "f32");
-  if (auto m = parseMathMode(text))
-    c.math = *m;
-  else
-    args.fail("unknown --math '" + text + "' (expected f32, bf16, f16 or int8)");
-  text = args.getString("k-layout", "bsd");
-  if (auto l = parseKLayout(text))
-    c.kLayout = *l;
-  else
-    args.fail("unknown --k-layout '" + text + "' (expected bsd or bds)");
-  if (args.has("scale"))
-    c.scale = args.getDouble("scale", 0.0);
-  parseScheme(args, "k", c.keyHeadDimAxis(), c.key);
-  parseScheme(args, "v", 3, c.value);
-  return c;
 }
 
 /// "[1, 2, 3]".
@@ -284,6 +174,11 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
   if (std::string err = config.verify(); !err.empty())
     return usageError(err);
 
+  if (args.has("print-mlir")) {
+    std::cout << emitSdpaModule(config);
+    return kExitOk;
+  }
+
   SdpaData data = generateSdpaData(config);
   std::unique_ptr<mlir::MLIRContext> ctx = createContext();
   SdpaRunResult result = runSdpa(*ctx, config, data, options);
@@ -332,13 +227,12 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
                   result.tolerance.rtol, toString(config.math),
                   s.passed() ? "PASS" : "FAIL");
       if (!s.passed())
-        std::printf("  %lld of %lld elements out of tolerance; first at %lld: "
-                    "out %.9g, ref %.9g\n",
-                    static_cast<long long>(s.numBad),
-                    static_cast<long long>(s.count),
-                    static_cast<long long>(s.firstBadIndex),
-                    result.output[s.firstBadIndex],
-                    result.reference[s.firstBadIndex]);
+        std::printf(
+            "  %lld of %lld elements out of tolerance; first at %lld: "
+            "out %.9g, ref %.9g\n",
+            static_cast<long long>(s.numBad), static_cast<long long>(s.count),
+            static_cast<long long>(s.firstBadIndex),
+            result.output[s.firstBadIndex], result.reference[s.firstBadIndex]);
     }
     std::fflush(stdout);
   }

@@ -20,7 +20,8 @@
 
 using namespace quantkv_run;
 
-static const char kHelp[] = R"(quantkv-run: compile and run quantkv code on the CPU and check it
+static const char kHelp[] =
+    R"(quantkv-run: compile and run quantkv code on the CPU and check it
 
 USAGE
   quantkv-run sdpa [options]            generate, compile, run one SDPA
@@ -29,33 +30,17 @@ USAGE
               [--seed N] [--rtol R] [--atol A] [--opt-level N] [--print-inputs]
 
 SDPA OPTIONS (quantkv-run sdpa)
-  --batch B --q-heads HQ --kv-heads HKV --q-len SQ --kv-len SKV --head-dim D
-  [--v-head-dim DV]                     shapes (defaults 1 1 1 1 16 64; DV = D)
-  --k-type T / --v-type T               s4 | u4 | s8 | u8 | f16 | bf16 | f32 (default s8)
-  --k-quant per_tensor|per_channel|per_group
-                                        default per_group with --k-group or
-                                        --k-group-shape, else per_channel
-  --k-group G                           groups of G along the head dim
-  --k-group-shape a,b,c,d               explicit 4-d group (stored layout),
-                                        e.g. 1,1,64,1 = 64 tokens per scale
-  --k-axis N                            per_channel axis (default: head dim)
-  --k-zp [--k-zp-type T]                asymmetric, zero point of type
-                                        s4|u4|s8|u8|s32|f32 (default: k-type)
-  --v-quant, --v-group, --v-group-shape, --v-axis, --v-zp, --v-zp-type
-                                        the same for V
-  --k-layout bsd|bds                    K as [B,Hkv,Skv,D] or [B,Hkv,D,Skv]
-  --mask none|causal|explicit           explicit: additive [B,1,Sq,Skv] f32
-  --causal-align top_left|bottom_right  (default bottom_right)
-  --math f32|bf16|f16|int8              math mode (default f32)
-  --scale F                             softmax scale (default 1/sqrt(D))
-  --seed N                              data seed (default 1)
-  --target reference|cpu|spirv          reference = quantkv-reference-pipeline
+)";
+
+static const char kHelpTool[] =
+    R"(  --target reference|cpu|spirv          reference = quantkv-reference-pipeline
                                         cpu = quantkv-cpu-pipeline
   --check                               compare with the f64 C++ reference
   --repeat N                            run N times, report the median time
   --json                                one machine-readable JSON line
   --dump DIR                            write inputs/outputs as .npy + manifest.json
   --opt-level N                         JIT optimization level 0-3 (default 2)
+  --print-mlir                          print the generated module and exit
 
 TOLERANCE (--check): an element passes when |out - ref| <= atol + rtol*|ref|
   math f32:  atol 1e-4, rtol 1e-4   (f32 arithmetic against f64)
@@ -66,11 +51,13 @@ TOLERANCE (--check): an element passes when |out - ref| <= atol + rtol*|ref|
   checks the compiler, not the quantization error.
 
 GRID OPTIONS (quantkv-run grid)
-  --types s4,u4,s8,u8   --zp off,on   --granularities per_tensor,per_channel,
+  --types s4,u4,s8,u8   --v-types (default: V as K)   --zp off,on   --granularities per_tensor,per_channel,
   per_group_d,per_group_s   --masks none,causal,explicit   --gqa 1,4
   --kv-lens 1,17,128   --q-lens 1,3   --head-dim 32   --kv-heads 2
   --math f32   --k-layout bsd   --causal-align bottom_right   --seed N
   --opt-level 0   --quiet (print failures only)
+  Sq cycles through --q-lens from one configuration to the next (it does not
+  multiply the grid).
   Prints one line per configuration and "N passed, M failed"; exit 1 on a
   failure.
 
@@ -90,7 +77,7 @@ int main(int argc, char **argv) {
     return usageError("missing command (sdpa, grid or FILE.mlir; see --help)");
   for (const std::string &a : args)
     if (a == "--help" || a == "-h" || a == "-help") {
-      std::cout << kHelp;
+      std::cout << kHelp << sdpaConfigHelp() << kHelpTool;
       return kExitOk;
     }
   std::string command = args.front();
@@ -101,7 +88,7 @@ int main(int argc, char **argv) {
     return runGridCommand(rest);
   if (command.size() > 5 && command.substr(command.size() - 5) == ".mlir")
     return runFileCommand(command, rest);
-  if (command == "-" )
+  if (command == "-")
     return runFileCommand(command, rest);
   return usageError("unknown command '" + command +
                     "' (expected sdpa, grid or FILE.mlir; see --help)");

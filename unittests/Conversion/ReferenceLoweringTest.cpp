@@ -14,7 +14,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "quantkv/InitAllDialects.h"
-#include "quantkv/InitAllPasses.h"
 #include "quantkv/Pipelines/Pipelines.h"
 #include "quantkv/Runtime/JitModule.h"
 #include "quantkv/Testing/Numerics.h"
@@ -34,8 +33,8 @@ namespace {
 
 class ReferenceLoweringTest : public ::testing::Test {
 public:
-  static void SetUpTestSuite() { registerAllPasses(); }
-
+  // No pass registration on purpose: the JIT must work for library users
+  // that never register passes for a command line.
   ReferenceLoweringTest() {
     DialectRegistry registry;
     registerAllDialects(registry);
@@ -64,8 +63,8 @@ public:
 
 /// Values exercising every rounding and saturation rule with scale 1.
 const std::vector<float> kEdgeValues = {
-    0.5f,  1.5f,  2.5f,   3.5f,    -0.5f,     -1.5f,    -2.5f, 7.5f,
-    -8.5f, 100.f, -100.f, INFINITY, -INFINITY, NAN,     6.49f, -7.51f};
+    0.5f,  1.5f,  2.5f,   3.5f,     -0.5f,     -1.5f, -2.5f, 7.5f,
+    -8.5f, 100.f, -100.f, INFINITY, -INFINITY, NAN,   6.49f, -7.51f};
 
 /// Quantizes kEdgeValues (shape 1x16) with scale `scale` and zero point `zp`
 /// to `kind` through the compiler; returns the stored integers.
@@ -116,8 +115,8 @@ TEST_F(ReferenceLoweringTest, QuantizeS4RoundsHalfToEvenAndSaturates) {
       quantizeCompiled(*this, jit, ElementKind::s4, 1.0f, std::nullopt);
   // 0.5->0 1.5->2 2.5->2 3.5->4 -0.5->0 -1.5->-2 -2.5->-2 7.5->7 -8.5->-8
   // 100->7 -100->-8 inf->7 -inf->-8 NaN->-8 6.49->6 -7.51->-8
-  EXPECT_EQ(q, (std::vector<int64_t>{0, 2, 2, 4, 0, -2, -2, 7, -8, 7, -8, 7,
-                                     -8, -8, 6, -8}));
+  EXPECT_EQ(q, (std::vector<int64_t>{0, 2, 2, 4, 0, -2, -2, 7, -8, 7, -8, 7, -8,
+                                     -8, 6, -8}));
 }
 
 TEST_F(ReferenceLoweringTest, QuantizeMatchesTheHelperForEveryType) {
@@ -126,19 +125,20 @@ TEST_F(ReferenceLoweringTest, QuantizeMatchesTheHelperForEveryType) {
     float scale;
     std::optional<int64_t> zp;
   };
-  for (Case c : {Case{ElementKind::s4, 0.5f, std::nullopt},
-                 Case{ElementKind::u4, 1.0f, 3},
-                 Case{ElementKind::s8, 0.25f, std::nullopt},
-                 Case{ElementKind::s8, 1.0f, -3},
-                 Case{ElementKind::u8, 0.5f, 128},
-                 Case{ElementKind::u8, 1.0f, std::nullopt}}) {
+  for (Case c :
+       {Case{ElementKind::s4, 0.5f, std::nullopt},
+        Case{ElementKind::u4, 1.0f, 3},
+        Case{ElementKind::s8, 0.25f, std::nullopt},
+        Case{ElementKind::s8, 1.0f, -3}, Case{ElementKind::u8, 0.5f, 128},
+        Case{ElementKind::u8, 1.0f, std::nullopt}}) {
     std::unique_ptr<JitModule> jit;
-    std::vector<int64_t> q = quantizeCompiled(*this, jit, c.kind, c.scale, c.zp);
+    std::vector<int64_t> q =
+        quantizeCompiled(*this, jit, c.kind, c.scale, c.zp);
     ASSERT_EQ(q.size(), 16u) << toString(c.kind);
     for (int i = 0; i < 16; ++i)
-      EXPECT_EQ(q[i], quantizeValue(kEdgeValues[i], c.scale,
-                                    static_cast<float>(c.zp.value_or(0)),
-                                    c.kind))
+      EXPECT_EQ(q[i],
+                quantizeValue(kEdgeValues[i], c.scale,
+                              static_cast<float>(c.zp.value_or(0)), c.kind))
           << toString(c.kind) << " element " << i << " = " << kEdgeValues[i];
   }
 }
@@ -168,9 +168,9 @@ func.func @q(%x: tensor<2x5xf32>, %s: tensor<1xf32>) -> tensor<2x5xsi4> {
   float x[10] = {1, 2, 3, 4, 5, -1, -2, -3, -4, -5};
   float s = 1.0f;
   uint8_t out[6] = {0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA};
-  std::vector<MemRefDescriptor> args = {
-      MemRefDescriptor(x, {2, 5}), MemRefDescriptor(&s, {1}),
-      MemRefDescriptor(out, {2, 3})};
+  std::vector<MemRefDescriptor> args = {MemRefDescriptor(x, {2, 5}),
+                                        MemRefDescriptor(&s, {1}),
+                                        MemRefDescriptor(out, {2, 3})};
   ASSERT_FALSE(static_cast<bool>(jit->call("q", args)));
   EXPECT_EQ(std::vector<uint8_t>(out, out + 6),
             (std::vector<uint8_t>{0x21, 0x43, 0x05, 0xEF, 0xCD, 0x0B}));

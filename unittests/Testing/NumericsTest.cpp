@@ -108,12 +108,12 @@ TEST(HalfPrecision, RoundsToNearestEven) {
 }
 
 TEST(ErrorMetric, AppliesAbsoluteAndRelativeTolerance) {
-  ErrorStats ok = compareWithReference({1.0, 10.001}, {1.0, 10.0},
-                                       Tolerance{1e-4, 1e-4});
+  ErrorStats ok =
+      compareWithReference({1.0, 10.001}, {1.0, 10.0}, Tolerance{1e-4, 1e-4});
   EXPECT_TRUE(ok.passed());
   EXPECT_NEAR(ok.maxAbsError, 1e-3, 1e-9);
-  ErrorStats bad = compareWithReference({1.0, 1.01}, {1.0, 1.0},
-                                        Tolerance{1e-4, 1e-4});
+  ErrorStats bad =
+      compareWithReference({1.0, 1.01}, {1.0, 1.0}, Tolerance{1e-4, 1e-4});
   EXPECT_FALSE(bad.passed());
   EXPECT_EQ(bad.firstBadIndex, 1);
   EXPECT_FALSE(

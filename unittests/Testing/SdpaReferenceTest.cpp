@@ -99,9 +99,9 @@ TEST(SdpaReference, FullyMaskedRowsAreZero) {
   SdpaData d = generateSdpaData(c);
   std::vector<double> out = referenceSdpa(c, d);
   for (int64_t e = 0; e < 32; ++e) {
-    EXPECT_EQ(out[0 * 32 + e], 0.0);           // row 0: j > 0 + 2 - 4
-    EXPECT_EQ(out[1 * 32 + e], 0.0);           // row 1
-    EXPECT_NE(out[2 * 32 + e], 0.0) << e;      // row 2 sees key 0
+    EXPECT_EQ(out[0 * 32 + e], 0.0);      // row 0: j > 0 + 2 - 4
+    EXPECT_EQ(out[1 * 32 + e], 0.0);      // row 1
+    EXPECT_NE(out[2 * 32 + e], 0.0) << e; // row 2 sees key 0
   }
 }
 

@@ -77,9 +77,7 @@ struct QuantScheme {
   std::optional<ElementKind> zeroPointType;
 
   bool isQuantized() const { return isInteger(type); }
-  ElementKind getZeroPointType() const {
-    return zeroPointType.value_or(type);
-  }
+  ElementKind getZeroPointType() const { return zeroPointType.value_or(type); }
 
   static QuantScheme plain(ElementKind type);
   static QuantScheme perTensor(ElementKind type, bool zeroPoint = false);
@@ -90,7 +88,8 @@ struct QuantScheme {
 
   /// The quantkv attribute text, e.g. "#quantkv.per_group<[1, 1, 1, 32]>".
   std::string granularityAttr() const;
-  /// Short description, e.g. "s4 per_group[1,1,1,32]" or "u8 per_channel(3) zp:u8".
+  /// Short description, e.g. "s4 per_group[1,1,1,32]" or "u8 per_channel(3)
+  /// zp:u8".
   std::string describe() const;
 };
 
@@ -115,7 +114,7 @@ struct Tolerance {
   double rtol;
 };
 
-/// The tolerance of each math mode (see docs/Testing.md):
+/// The tolerance of each math mode (see docs/Reference.md):
 ///   f32  1e-4 + 1e-4 |r|  (f32 arithmetic against f64)
 ///   f16  5e-3 + 5e-3 |r|  (Q, K', P rounded to f16: 2^-11 relative each)
 ///   bf16 4e-2 + 4e-2 |r|  (Q, K', P rounded to bf16: 2^-8 relative each)

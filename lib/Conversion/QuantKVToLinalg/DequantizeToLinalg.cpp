@@ -46,8 +46,8 @@ struct DequantizeOpLowering : public OpConversionPattern<DequantizeOp> {
       zpType = cast<RankedTensorType>(zp.getType());
     Value result = lowering::buildDequantize(
         rewriter, op.getLoc(), adaptor.getInput(), inputType,
-        adaptor.getScale(), adaptor.getZeroPoint(), zpType,
-        op.getGranularity(), op.getResult().getType().getElementType());
+        adaptor.getScale(), adaptor.getZeroPoint(), zpType, op.getGranularity(),
+        op.getResult().getType().getElementType());
     rewriter.replaceOp(op, result);
     return success();
   }

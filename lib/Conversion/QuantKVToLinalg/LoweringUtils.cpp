@@ -18,7 +18,7 @@ using namespace mlir;
 using namespace mlir::quantkv;
 
 Value lowering::getIntegerValues(OpBuilder &b, Location loc, Value storage,
-                               RankedTensorType logicalType) {
+                                 RankedTensorType logicalType) {
   Type element = logicalType.getElementType();
   if (!isPacked4Bit(element))
     return storage;
@@ -28,7 +28,7 @@ Value lowering::getIntegerValues(OpBuilder &b, Location loc, Value storage,
 }
 
 Value lowering::convertToF32(OpBuilder &b, Location loc, Value value,
-                           Type logicalElement) {
+                             Type logicalElement) {
   Type f32 = b.getF32Type();
   if (isa<IntegerType>(logicalElement)) {
     if (logicalElement.isUnsignedInteger())
@@ -41,15 +41,16 @@ Value lowering::convertToF32(OpBuilder &b, Location loc, Value value,
 }
 
 Value lowering::convertFromF32(OpBuilder &b, Location loc, Value value,
-                             Type type) {
+                               Type type) {
   if (value.getType() == type)
     return value;
   return arith::TruncFOp::create(b, loc, type, value);
 }
 
 AffineMap lowering::getScaleMap(GranularityAttrInterface granularity,
-                              ArrayRef<int64_t> srcShape,
-                              ArrayRef<int64_t> scaleShape, MLIRContext *ctx) {
+                                ArrayRef<int64_t> srcShape,
+                                ArrayRef<int64_t> scaleShape,
+                                MLIRContext *ctx) {
   SmallVector<int64_t> group, expanded;
   granularity.getScaleIndexing(srcShape, scaleShape, group, expanded);
   unsigned rank = srcShape.size();
@@ -76,10 +77,10 @@ AffineMap lowering::getScaleMap(GranularityAttrInterface granularity,
 }
 
 Value lowering::buildDequantize(OpBuilder &b, Location loc, Value storage,
-                              RankedTensorType logicalType, Value scale,
-                              Value zeroPoint, RankedTensorType zeroPointType,
-                              GranularityAttrInterface granularity,
-                              Type resultElement) {
+                                RankedTensorType logicalType, Value scale,
+                                Value zeroPoint, RankedTensorType zeroPointType,
+                                GranularityAttrInterface granularity,
+                                Type resultElement) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> shape = logicalType.getShape();
   unsigned rank = shape.size();
@@ -87,8 +88,8 @@ Value lowering::buildDequantize(OpBuilder &b, Location loc, Value storage,
   AffineMap scaleMap =
       getScaleMap(granularity, shape, scaleType.getShape(), ctx);
 
-  SmallVector<Value> inputs = {
-      getIntegerValues(b, loc, storage, logicalType), scale};
+  SmallVector<Value> inputs = {getIntegerValues(b, loc, storage, logicalType),
+                               scale};
   SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank), scaleMap};
   if (zeroPoint) {
     inputs.push_back(getIntegerValues(b, loc, zeroPoint, zeroPointType));
@@ -116,7 +117,7 @@ Value lowering::buildDequantize(OpBuilder &b, Location loc, Value storage,
 }
 
 Value lowering::buildFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                          Type elementType, double value) {
+                            Type elementType, double value) {
   Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
   Value constant = arith::ConstantOp::create(
       b, loc, elementType, b.getFloatAttr(elementType, value));

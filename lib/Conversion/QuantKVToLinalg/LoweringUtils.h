@@ -50,8 +50,7 @@ AffineMap getScaleMap(GranularityAttrInterface granularity,
 Value buildDequantize(OpBuilder &b, Location loc, Value storage,
                       RankedTensorType logicalType, Value scale,
                       Value zeroPoint, RankedTensorType zeroPointType,
-                      GranularityAttrInterface granularity,
-                      Type resultElement);
+                      GranularityAttrInterface granularity, Type resultElement);
 
 /// A tensor of `shape` x `elementType` filled with `value`.
 Value buildFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,

@@ -83,7 +83,7 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
             [&](OpBuilder &b, Location l, ValueRange args) {
               Value x = lowering::convertToF32(b, l, args[0], inElement);
               Value s = lowering::convertToF32(b, l, args[1],
-                                             scaleType.getElementType());
+                                               scaleType.getElementType());
               Value r = math::RoundEvenOp::create(
                   b, l, arith::DivFOp::create(b, l, x, s));
               if (zpElement)

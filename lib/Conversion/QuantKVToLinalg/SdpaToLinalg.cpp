@@ -92,19 +92,17 @@ struct SdpaOpLowering : public OpConversionPattern<SdpaOp> {
       RankedTensorType zpType;
       if (originalZp)
         zpType = cast<RankedTensorType>(originalZp.getType());
-      return lowering::buildDequantize(rewriter, loc, storage, type, scale, zp,
-                                     zpType,
-                                     cast<GranularityAttrInterface>(quant),
-                                     f32);
+      return lowering::buildDequantize(
+          rewriter, loc, storage, type, scale, zp, zpType,
+          cast<GranularityAttrInterface>(quant), f32);
     };
-    Value key = dequantizeCache(op.getKey(), adaptor.getKey(),
-                                adaptor.getKeyScale(),
-                                adaptor.getKeyZeroPoint(),
-                                op.getKeyZeroPoint(), op.getKeyQuantAttr());
-    Value value = dequantizeCache(
-        op.getValue(), adaptor.getValue(), adaptor.getValueScale(),
-        adaptor.getValueZeroPoint(), op.getValueZeroPoint(),
-        op.getValueQuantAttr());
+    Value key = dequantizeCache(
+        op.getKey(), adaptor.getKey(), adaptor.getKeyScale(),
+        adaptor.getKeyZeroPoint(), op.getKeyZeroPoint(), op.getKeyQuantAttr());
+    Value value =
+        dequantizeCache(op.getValue(), adaptor.getValue(),
+                        adaptor.getValueScale(), adaptor.getValueZeroPoint(),
+                        op.getValueZeroPoint(), op.getValueQuantAttr());
     Value query = adaptor.getQuery();
     if (mode == MathMode::int8)
       query = quantizeQueryRows(rewriter, loc, query);
@@ -115,32 +113,33 @@ struct SdpaOpLowering : public OpConversionPattern<SdpaOp> {
     AffineExpr g = groupSize == 1 ? h : h.floorDiv(groupSize);
 
     // S[b,h,i,j] = sum_d Q'[b,h,i,d] * K'[b,g,j,d]   (loops b, h, i, j, d)
-    Value scores = lowering::buildFilled(rewriter, loc, {batch, hq, sq, skv},
-                                       f32, 0.0);
+    Value scores =
+        lowering::buildFilled(rewriter, loc, {batch, hq, sq, skv}, f32, 0.0);
     Type qElement = op.getQuery().getType().getElementType();
     Type kElement = cast<RankedTensorType>(key.getType()).getElementType();
     SmallVector<AffineMap> qkMaps = {
         AffineMap::get(5, 0, {b, h, i, y}, ctx),
-        AffineMap::get(5, 0, bds ? SmallVector<AffineExpr>{b, g, y, x}
-                                 : SmallVector<AffineExpr>{b, g, x, y},
+        AffineMap::get(5, 0,
+                       bds ? SmallVector<AffineExpr>{b, g, y, x}
+                           : SmallVector<AffineExpr>{b, g, x, y},
                        ctx),
         AffineMap::get(5, 0, {b, h, i, x}, ctx)};
-    scores = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{scores.getType()},
-                 ValueRange{query, key}, ValueRange{scores}, qkMaps,
-                 {kPar, kPar, kPar, kPar, kRed},
-                 [&](OpBuilder &nb, Location l, ValueRange args) {
-                   Value q = roundForMathMode(
-                       nb, l, lowering::convertToF32(nb, l, args[0], qElement),
-                       mode);
-                   Value k = roundForMathMode(
-                       nb, l, lowering::convertToF32(nb, l, args[1], kElement),
-                       mode);
-                   Value prod = arith::MulFOp::create(nb, l, q, k);
-                   linalg::YieldOp::create(
-                       nb, l, Value(arith::AddFOp::create(nb, l, args[2], prod)));
-                 })
-                 .getResult(0);
+    scores =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{scores.getType()}, ValueRange{query, key},
+            ValueRange{scores}, qkMaps, {kPar, kPar, kPar, kPar, kRed},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value q = roundForMathMode(
+                  nb, l, lowering::convertToF32(nb, l, args[0], qElement),
+                  mode);
+              Value k = roundForMathMode(
+                  nb, l, lowering::convertToF32(nb, l, args[1], kElement),
+                  mode);
+              Value prod = arith::MulFOp::create(nb, l, q, k);
+              linalg::YieldOp::create(
+                  nb, l, Value(arith::AddFOp::create(nb, l, args[2], prod)));
+            })
+            .getResult(0);
 
     // S2 = S * scale + mask, -inf where the causal mask drops key j.
     scores = scaleAndMask(rewriter, loc, op, adaptor, scores);
@@ -151,17 +150,18 @@ struct SdpaOpLowering : public OpConversionPattern<SdpaOp> {
     AffineMap row4 = AffineMap::get(4, 0, {b, h, i}, ctx);
     Value rowMax = lowering::buildFilled(
         rewriter, loc, rowShape, f32, -std::numeric_limits<double>::infinity());
-    rowMax = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{rowMax.getType()}, ValueRange{scores},
-                 ValueRange{rowMax}, {full4, row4}, {kPar, kPar, kPar, kRed},
-                 [&](OpBuilder &nb, Location l, ValueRange args) {
-                   linalg::YieldOp::create(
-                       nb, l,
-                       Value(arith::MaximumFOp::create(nb, l, args[0], args[1])));
-                 })
-                 .getResult(0);
-    Value expInit = tensor::EmptyOp::create(rewriter, loc,
-                                            SmallVector<int64_t>{batch, hq, sq, skv}, f32);
+    rowMax =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowMax.getType()}, ValueRange{scores},
+            ValueRange{rowMax}, {full4, row4}, {kPar, kPar, kPar, kRed},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, l,
+                  Value(arith::MaximumFOp::create(nb, l, args[0], args[1])));
+            })
+            .getResult(0);
+    Value expInit = tensor::EmptyOp::create(
+        rewriter, loc, SmallVector<int64_t>{batch, hq, sq, skv}, f32);
     Value exps =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{expInit.getType()},
@@ -180,24 +180,25 @@ struct SdpaOpLowering : public OpConversionPattern<SdpaOp> {
               Value max =
                   arith::SelectOp::create(nb, l, allMasked, zero, args[1]);
               Value shifted = arith::SubFOp::create(nb, l, args[0], max);
-              linalg::YieldOp::create(nb, l,
-                                      Value(math::ExpOp::create(nb, l, shifted)));
+              linalg::YieldOp::create(
+                  nb, l, Value(math::ExpOp::create(nb, l, shifted)));
             })
             .getResult(0);
     Value rowSum = lowering::buildFilled(rewriter, loc, rowShape, f32, 0.0);
-    rowSum = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{rowSum.getType()}, ValueRange{exps},
-                 ValueRange{rowSum}, {full4, row4}, {kPar, kPar, kPar, kRed},
-                 [&](OpBuilder &nb, Location l, ValueRange args) {
-                   linalg::YieldOp::create(
-                       nb, l, Value(arith::AddFOp::create(nb, l, args[0], args[1])));
-                 })
-                 .getResult(0);
+    rowSum =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowSum.getType()}, ValueRange{exps},
+            ValueRange{rowSum}, {full4, row4}, {kPar, kPar, kPar, kRed},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, l, Value(arith::AddFOp::create(nb, l, args[0], args[1])));
+            })
+            .getResult(0);
     Value probs =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{expInit.getType()},
-            ValueRange{exps, rowSum}, ValueRange{expInit},
-            {full4, row4, full4}, {kPar, kPar, kPar, kPar},
+            ValueRange{exps, rowSum}, ValueRange{expInit}, {full4, row4, full4},
+            {kPar, kPar, kPar, kPar},
             [&](OpBuilder &nb, Location l, ValueRange args) {
               Value zero = arith::ConstantOp::create(nb, l, f32,
                                                      nb.getF32FloatAttr(0.0f));
@@ -211,8 +212,8 @@ struct SdpaOpLowering : public OpConversionPattern<SdpaOp> {
             .getResult(0);
 
     // O[b,h,i,e] = sum_j P[b,h,i,j] * V'[b,g,j,e]   (loops b, h, i, e, j)
-    Value out = lowering::buildFilled(rewriter, loc, {batch, hq, sq, dv}, f32,
-                                    0.0);
+    Value out =
+        lowering::buildFilled(rewriter, loc, {batch, hq, sq, dv}, f32, 0.0);
     Type vElement = cast<RankedTensorType>(value.getType()).getElementType();
     SmallVector<AffineMap> pvMaps = {AffineMap::get(5, 0, {b, h, i, y}, ctx),
                                      AffineMap::get(5, 0, {b, g, y, x}, ctx),
@@ -254,23 +255,23 @@ private:
     Type f32 = b.getF32Type();
     Type element = type.getElementType();
     AffineMap full = b.getMultiDimIdentityMap(4);
-    AffineMap row = AffineMap::get(
-        4, 0,
-        {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
-         getAffineDimExpr(2, ctx)},
-        ctx);
-    Value amax =
-        lowering::buildFilled(b, loc, shape.take_front(3), f32, 0.0);
-    amax = linalg::GenericOp::create(
-               b, loc, TypeRange{amax.getType()}, ValueRange{query},
-               ValueRange{amax}, {full, row}, {kPar, kPar, kPar, kRed},
-               [&](OpBuilder &nb, Location l, ValueRange args) {
-                 Value q = lowering::convertToF32(nb, l, args[0], element);
-                 Value a = math::AbsFOp::create(nb, l, q);
-                 linalg::YieldOp::create(
-                     nb, l, Value(arith::MaximumFOp::create(nb, l, args[1], a)));
-               })
-               .getResult(0);
+    AffineMap row =
+        AffineMap::get(4, 0,
+                       {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx),
+                        getAffineDimExpr(2, ctx)},
+                       ctx);
+    Value amax = lowering::buildFilled(b, loc, shape.take_front(3), f32, 0.0);
+    amax =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{amax.getType()}, ValueRange{query},
+            ValueRange{amax}, {full, row}, {kPar, kPar, kPar, kRed},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value q = lowering::convertToF32(nb, l, args[0], element);
+              Value a = math::AbsFOp::create(nb, l, q);
+              linalg::YieldOp::create(
+                  nb, l, Value(arith::MaximumFOp::create(nb, l, args[1], a)));
+            })
+            .getResult(0);
     Value init = tensor::EmptyOp::create(b, loc, shape, f32);
     return linalg::GenericOp::create(
                b, loc, TypeRange{init.getType()}, ValueRange{query, amax},
@@ -289,9 +290,9 @@ private:
                  Value dq = arith::MulFOp::create(nb, l, r, s);
                  Value zeroRow = arith::CmpFOp::create(
                      nb, l, arith::CmpFPredicate::OEQ, args[1], cst(0.0f));
-                 linalg::YieldOp::create(
-                     nb, l,
-                     Value(arith::SelectOp::create(nb, l, zeroRow, cst(0.0f), dq)));
+                 linalg::YieldOp::create(nb, l,
+                                         Value(arith::SelectOp::create(
+                                             nb, l, zeroRow, cst(0.0f), dq)));
                })
         .getResult(0);
   }
@@ -339,12 +340,12 @@ private:
                b, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
                maps, {kPar, kPar, kPar, kPar},
                [&](OpBuilder &nb, Location l, ValueRange args) {
-                 Value scale =
-                     dynamicScale
-                         ? dynamicScale
-                         : Value(arith::ConstantOp::create(
-                               nb, l, f32,
-                               nb.getF32FloatAttr(static_cast<float>(scaleValue))));
+                 Value scale = dynamicScale
+                                   ? dynamicScale
+                                   : Value(arith::ConstantOp::create(
+                                         nb, l, f32,
+                                         nb.getF32FloatAttr(
+                                             static_cast<float>(scaleValue))));
                  Value s = arith::MulFOp::create(nb, l, args[0], scale);
                  if (maskElement)
                    s = arith::AddFOp::create(
@@ -354,7 +355,8 @@ private:
                    Value i = linalg::IndexOp::create(nb, l, 2);
                    Value j = linalg::IndexOp::create(nb, l, 3);
                    Value limit = arith::AddIOp::create(
-                       nb, l, i, arith::ConstantIndexOp::create(nb, l, diagonal));
+                       nb, l, i,
+                       arith::ConstantIndexOp::create(nb, l, diagonal));
                    Value dropped = arith::CmpIOp::create(
                        nb, l, arith::CmpIPredicate::sgt, j, limit);
                    Value negInf = arith::ConstantOp::create(

@@ -41,9 +41,9 @@ struct TypecastOpLowering : public OpConversionPattern<TypecastOp> {
       if (inType.isDynamicDim(d))
         dynamicSizes.push_back(
             tensor::DimOp::create(rewriter, loc, adaptor.getInput(), d));
-    Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
-                                         outType.getElementType(),
-                                         dynamicSizes);
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                outType.getElementType(), dynamicSizes);
     unsigned rank = inType.getRank();
     Type from = inType.getElementType(), to = outType.getElementType();
     SmallVector<utils::IteratorType> iterators(rank,

@@ -104,8 +104,8 @@ Value mlir::quantkv::packNibbles(OpBuilder &builder, Location loc,
               b, l, inBounds, read(safe),
               arith::ConstantIntOp::create(b, l, i8, 0));
         }
-        high = arith::ShLIOp::create(
-            b, l, high, arith::ConstantIntOp::create(b, l, i8, 4));
+        high = arith::ShLIOp::create(b, l, high,
+                                     arith::ConstantIntOp::create(b, l, i8, 4));
         linalg::YieldOp::create(b, l,
                                 Value(arith::OrIOp::create(b, l, low, high)));
       });

@@ -26,8 +26,8 @@ RankedTensorType mlir::quantkv::getStorageTensorType(RankedTensorType type) {
     return type;
   MLIRContext *ctx = type.getContext();
   if (intType.getWidth() != 4)
-    return RankedTensorType::get(
-        type.getShape(), IntegerType::get(ctx, intType.getWidth()));
+    return RankedTensorType::get(type.getShape(),
+                                 IntegerType::get(ctx, intType.getWidth()));
   SmallVector<int64_t> shape(type.getShape());
   if (shape.empty())
     shape.push_back(1);
@@ -53,9 +53,8 @@ static bool isUnpackableI4(Type logical, ValueRange storage) {
 
 StorageTypeConverter::StorageTypeConverter() {
   addConversion([](Type type) { return type; });
-  addConversion([](RankedTensorType type) -> Type {
-    return getStorageTensorType(type);
-  });
+  addConversion(
+      [](RankedTensorType type) -> Type { return getStorageTensorType(type); });
   // Casts between the logical and storage forms of quantized (si4/ui4/si8/
   // ui8) tensors only exist transiently inside a conversion; a cast that
   // survives means an op was left unconverted.
@@ -67,8 +66,8 @@ StorageTypeConverter::StorageTypeConverter() {
   // A signless i4 tensor is used by ops that stay (linalg, arith): they get
   // the unpacked tensor, one i4 per element, so the rest of the function is
   // unchanged; LLVM later stores such memref elements one per byte.
-  addSourceMaterialization([=](OpBuilder &builder, Type type,
-                               ValueRange inputs, Location loc) -> Value {
+  addSourceMaterialization([=](OpBuilder &builder, Type type, ValueRange inputs,
+                               Location loc) -> Value {
     if (isUnpackableI4(type, inputs)) {
       auto tensorType = cast<RankedTensorType>(type);
       return unpackNibbles(builder, loc, inputs[0], tensorType.getShape(),
@@ -76,8 +75,8 @@ StorageTypeConverter::StorageTypeConverter() {
     }
     return materialize(builder, type, inputs, loc);
   });
-  addTargetMaterialization([=](OpBuilder &builder, Type type,
-                               ValueRange inputs, Location loc) -> Value {
+  addTargetMaterialization([=](OpBuilder &builder, Type type, ValueRange inputs,
+                               Location loc) -> Value {
     if (inputs.size() == 1 && isUnpackableI4(inputs[0].getType(), type))
       return packNibbles(builder, loc, inputs[0]);
     return materialize(builder, type, inputs, loc);

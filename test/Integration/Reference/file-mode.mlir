@@ -98,3 +98,27 @@ func.func @attention(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x6x8xi4>,
 func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
   return %x : tensor<?xf32>
 }
+
+// linalg.broadcast and arith.extui on signless i8 run too; the named form and
+// its generalization agree.
+// RUN: quantkv-run %s --entry broadcast_u8 --pipeline "" --against "linalg-generalize-named-ops" | FileCheck %s --check-prefix=BCAST
+// BCAST: output 0: tensor<2x3x4xf32>
+// BCAST: outputs match
+func.func @broadcast_u8(%x: tensor<3x4xi8>, %s: tensor<4xf32>) -> tensor<2x3x4xf32> {
+  %e = tensor.empty() : tensor<3x4xf32>
+  %f = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                        affine_map<(d0, d1) -> (d1)>,
+                                        affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x, %s : tensor<3x4xi8>, tensor<4xf32>) outs(%e : tensor<3x4xf32>) {
+  ^bb0(%a: i8, %sc: f32, %o: f32):
+    %i = arith.extui %a : i8 to i32
+    %c = arith.uitofp %i : i32 to f32
+    %m = arith.mulf %c, %sc : f32
+    linalg.yield %m : f32
+  } -> tensor<3x4xf32>
+  %b0 = tensor.empty() : tensor<2x3x4xf32>
+  %b = linalg.broadcast ins(%f : tensor<3x4xf32>) outs(%b0 : tensor<2x3x4xf32>)
+      dimensions = [0]
+  return %b : tensor<2x3x4xf32>
+}
