@@ -229,9 +229,12 @@ const ExprNode *ExprTreeBuilder::buildImpl(Value value, AffineMap map) {
   // Splat constants and fills read the same scalar everywhere.
   DenseElementsAttr dense;
   if (matchPattern(value, m_Constant(&dense)) && dense.isSplat()) {
-    ExprNode *node = make(ExprNode::Kind::Const, tensorType.getElementType());
-    node->constant = cast<TypedAttr>(dense.getSplatValue<Attribute>());
-    return node;
+    if (auto splat = dyn_cast<TypedAttr>(dense.getSplatValue<Attribute>())) {
+      ExprNode *node =
+          make(ExprNode::Kind::Const, tensorType.getElementType());
+      node->constant = splat;
+      return node;
+    }
   }
   if (auto fill = dyn_cast<linalg::FillOp>(def))
     return buildImpl(fill.getInputs()[0], AffineMap());
