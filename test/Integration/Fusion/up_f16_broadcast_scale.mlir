@@ -1,6 +1,8 @@
 // Differential test: the module as written and after --quantkv-fuse-sdpa
 // run through the reference pipeline on the same seeded inputs.
-// Tolerance 5e-3 (f16 math): an f32 ulp of difference in P can flip its rounding.
+// Tolerance 5e-3 (f16 math): the fused op keeps V' in f32 where this IR
+// rounds it to f16 (see FusionPlan.cpp), and an f32 ulp of difference in P
+// can flip P's rounding.
 // REQUIRES: quantkv-run
 // The reference lowering leaves tensor.expand_shape / tensor.bitcast on
 // si*/ui* storage tensors unconverted ("op was not bufferized"); the
