@@ -1,11 +1,6 @@
 // Differential test: the module as written and after --quantkv-fuse-sdpa
 // run through the reference pipeline on the same seeded inputs.
 // REQUIRES: quantkv-run
-// The reference lowering leaves tensor.expand_shape / tensor.bitcast on
-// si*/ui* storage tensors unconverted ("op was not bufferized"); the
-// fused module needs them (rank-3 operands padded to 4, signless storage
-// reinterpreted as signed/unsigned).
-// XFAIL: *
 // RUN: quantkv-opt %s --quantkv-fuse-sdpa | FileCheck %s --check-prefix=FUSED
 // RUN: quantkv-run %s --entry op_3d_per_tensor --pipeline "quantkv-fuse-sdpa" --against "" | FileCheck %s
 
@@ -14,8 +9,6 @@
 // FUSED: quantkv.sdpa
 // FUSED-NOT: linalg.
 // CHECK: outputs match
-// RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa | FileCheck %s
-// RUN: quantkv-opt %s -split-input-file --quantkv-fuse-sdpa="math-mode=int8" | FileCheck %s --check-prefix=INT8
 
 // Every positive case must become exactly one quantkv.sdpa with nothing of
 // the unfused chain left; every negative case must stay unfused.

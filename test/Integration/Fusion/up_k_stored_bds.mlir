@@ -1,11 +1,6 @@
 // Differential test: the module as written and after --quantkv-fuse-sdpa
 // run through the reference pipeline on the same seeded inputs.
 // REQUIRES: quantkv-run
-// The reference lowering leaves tensor.expand_shape / tensor.bitcast on
-// si*/ui* storage tensors unconverted ("op was not bufferized"); the
-// fused module needs them (rank-3 operands padded to 4, signless storage
-// reinterpreted as signed/unsigned).
-// XFAIL: *
 // RUN: quantkv-opt %s --quantkv-fuse-sdpa | FileCheck %s --check-prefix=FUSED
 // RUN: quantkv-run %s --entry up_k_stored_bds --pipeline "quantkv-fuse-sdpa" --against "" | FileCheck %s
 

@@ -23,13 +23,9 @@ using namespace mlir::quantkv;
 
 /// The math mode an `auto` fusion keeps: the precision every contraction
 /// operand already has (strict when all are f32). Mixed precisions have no
-/// mode that computes the same thing.
-///
-/// One difference remains in bf16/f16: quantkv.sdpa rounds Q, K' and P to
-/// that type but keeps V' in f32, while the unfused graph (the RFC's pattern
-/// with a TypeCast after each DynamicDequantize) rounds V' too. The fused op
-/// is then more precise by at most V's rounding (one bf16/f16 ulp of each V'
-/// element); it computes exactly the unfused graph whose V' is not cast.
+/// mode that computes the same thing. In bf16/f16 quantkv.sdpa rounds every
+/// contraction input (Q, K', P and V') as the unfused graph (the RFC's
+/// pattern with a TypeCast after each DynamicDequantize) does.
 static FailureOr<MathMode> getInputMathMode(const AttentionMatch &match,
                                             std::string &why) {
   Type types[] = {
