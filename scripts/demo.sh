@@ -25,8 +25,15 @@ demo_problem=(
 # the x86 lowering lands).
 read -r -a demo_targets <<< "${QUANTKV_DEMO_TARGETS:-reference}"
 
-echo "== parse, verify and print: s4 K (per-group 32), u8 V (per-channel), GQA 4, causal"
-"$bin/quantkv-opt" "$root/examples/decode_s4k_u8v_gqa4_causal.mlir"
+echo "== fuse: attention as a framework hands it over (examples/decode_unfused.mlir:"
+echo "   dequantize, GQA broadcast, Q.K^T, scale, causal select, softmax, P.V)"
+echo "   becomes one quantkv.sdpa:"
+"$bin/quantkv-opt" "$root/examples/decode_unfused.mlir" --quantkv-fuse-sdpa
+
+echo
+echo "== run the unfused and the fused module on the same seeded inputs"
+"$bin/quantkv-run" "$root/examples/decode_unfused.mlir" --entry decode \
+  --pipeline quantkv-fuse-sdpa --against "" | tail -n 2
 
 for target in "${demo_targets[@]}"; do
   echo
