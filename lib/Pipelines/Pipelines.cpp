@@ -15,6 +15,7 @@
 #include "llvm/Support/ErrorHandling.h"
 
 #include <mutex>
+#include <string>
 
 using namespace mlir;
 using namespace mlir::quantkv;
@@ -63,11 +64,35 @@ void mlir::quantkv::buildReferencePipeline(OpPassManager &pm) {
   buildLowerToLLVMPipeline(pm);
 }
 
+/// The LLVM tail with the kernel's scf.parallel loops lowered to OpenMP
+/// (omp.parallel + omp.wsloop, run by libomp): the same passes in the same
+/// order, plus convert-scf-to-openmp before the remaining scf is lowered to
+/// cf and convert-openmp-to-llvm before the casts are reconciled.
+static void buildLowerToLLVMWithOpenMPPipeline(OpPassManager &pm) {
+  // Same registration as buildLowerToLLVMPipeline, for the OpenMP passes too.
+  static std::once_flag registerOnce;
+  std::call_once(registerOnce, [] {
+    if (!PassInfo::lookup("convert-scf-to-openmp"))
+      mlir::registerAllPasses();
+  });
+  std::string tail = kLowerToLLVM;
+  auto insertBefore = [&](llvm::StringRef anchor, llvm::StringRef pass) {
+    size_t at = tail.find(anchor.str());
+    if (at == std::string::npos)
+      llvm::report_fatal_error("quantkv: LLVM tail lost its anchor pass");
+    tail.insert(at, pass.str());
+  };
+  insertBefore("convert-scf-to-cf,", "convert-scf-to-openmp,");
+  insertBefore("reconcile-unrealized-casts", "convert-openmp-to-llvm,");
+  if (failed(parsePassPipeline(tail, pm)))
+    llvm::report_fatal_error("quantkv: malformed built-in LLVM pipeline");
+}
+
 void mlir::quantkv::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(createQuantKVFuseSdpaPass());
   pm.addPass(createQuantKVLowerToX86Pass());
   pm.addPass(createCanonicalizerPass());
-  buildLowerToLLVMPipeline(pm);
+  buildLowerToLLVMWithOpenMPPipeline(pm);
 }
 
 void mlir::quantkv::registerPipelines() {

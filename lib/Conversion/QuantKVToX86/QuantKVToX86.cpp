@@ -1,11 +1,28 @@
-//===- QuantKVToX86.cpp - x86 lowering of quantkv.sdpa --------------------===//
+//===- QuantKVToX86.cpp - the quantkv-lower-to-x86 pass -------------------===//
 //
 // Part of the quantkv project, under the Apache License v2.0 with LLVM
 // Exceptions.
 //
 //===----------------------------------------------------------------------===//
+//
+// A thin shell: quantkv.sdpa goes to the fused kernel when the kernel plan
+// accepts it; everything else (other quantkv ops, configurations the kernel
+// does not handle) goes through the reference linalg patterns, which are
+// slower but never wrong.
+//
+//===----------------------------------------------------------------------===//
 
 #include "quantkv/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/TargetParser/Host.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "quantkv/Conversion/QuantKVToLinalg/QuantKVToLinalg.h"
+#include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
+#include "quantkv/Conversion/Utils/StorageTypeConverter.h"
+#include "quantkv/Dialect/QuantKV/IR/QuantKVDialect.h"
 
 namespace mlir::quantkv {
 #define GEN_PASS_DEF_QUANTKVLOWERTOX86PASS
@@ -13,14 +30,63 @@ namespace mlir::quantkv {
 } // namespace mlir::quantkv
 
 using namespace mlir;
+using namespace mlir::quantkv;
 
 namespace {
 struct QuantKVLowerToX86Pass
     : public quantkv::impl::QuantKVLowerToX86PassBase<QuantKVLowerToX86Pass> {
   using Base::Base;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    // VNNI dot products are emitted as llvm.call_intrinsic.
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
   void runOnOperation() override {
-    getOperation().emitError("quantkv-lower-to-x86 is not implemented yet");
-    signalPassFailure();
+    MLIRContext *ctx = &getContext();
+    X86KernelOptions options;
+    options.kvTile = kvTile;
+    options.enableAmx = enableAmx;
+    // The JIT compiles for the host, so the host decides the instructions.
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    options.hasVnni = features.lookup("avx512vnni");
+    options.hasAvx512Bf16 = features.lookup("avx512bf16");
+    if (kvTile <= 0) {
+      getOperation().emitError("kv-tile must be positive, got ")
+          << static_cast<int64_t>(kvTile);
+      return signalPassFailure();
+    }
+
+    StorageTypeConverter converter;
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<QuantKVDialect>();
+    target.addLegalDialect<arith::ArithDialect, math::MathDialect,
+                           memref::MemRefDialect, scf::SCFDialect,
+                           vector::VectorDialect, tensor::TensorDialect,
+                           bufferization::BufferizationDialect,
+                           linalg::LinalgDialect, x86vector::X86VectorDialect,
+                           amx::AMXDialect>();
+    // The reference patterns lower whatever is left with their linalg ops
+    // and upstream ops they take unpacked operands from.
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(ctx);
+    populateQuantKVToX86ConversionPatterns(converter, patterns, options,
+                                           /*benefit=*/2);
+    populateQuantKVToLinalgConversionPatterns(converter, patterns);
+    populateStorageSignatureConversion(converter, patterns, target);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      return signalPassFailure();
+
+    RewritePatternSet decompose(ctx);
+    populateDecomposeLinalgAggregatePatterns(decompose);
+    walkAndApplyPatterns(getOperation(), std::move(decompose));
+
+    RewritePatternSet finalization(ctx);
+    populateX86KernelFinalizationPatterns(finalization);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(finalization))))
+      return signalPassFailure();
   }
 };
 } // namespace

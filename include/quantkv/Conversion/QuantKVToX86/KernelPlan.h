@@ -1,0 +1,154 @@
+//===- KernelPlan.h - tiling plan of the fused SDPA kernel ------*- C++ -*-===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every tiling decision of the fused compressed-SDPA kernel lives here, read
+// off one quantkv.sdpa and a few target options, so that other emitters (a
+// SPIR-V kernel, an embedding API choosing shapes at run time) reuse the same
+// decomposition instead of re-deriving it. docs/X86Kernel.md explains the
+// plan; the emitters only follow it.
+//
+// Work decomposition (flash-decoding):
+//   items = B x Hkv x rowBlocks x splits, one parallel iteration each.
+//   A row block is `rowBlock` consecutive rows of the Hq/Hkv x Sq query rows
+//   that share one K/V head (so each K/V row is unpacked once for all of
+//   them). A split is `splitLen` consecutive keys; splits > 1 write partial
+//   (acc, max, sum) triples that a second parallel loop merges with a
+//   log-sum-exp rescale.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANTKV_CONVERSION_QUANTKVTOX86_KERNELPLAN_H
+#define QUANTKV_CONVERSION_QUANTKVTOX86_KERNELPLAN_H
+
+#include "mlir/IR/Types.h"
+#include "mlir/Support/LLVM.h"
+#include "quantkv/Dialect/QuantKV/IR/QuantKVOps.h"
+
+#include <array>
+#include <optional>
+#include <string>
+
+namespace mlir::quantkv {
+
+/// Target knobs of the kernel (pass options and machine facts).
+struct X86KernelOptions {
+  /// Keys per online-softmax step (a multiple of the vector width).
+  int64_t kvTile = 64;
+  /// Emit the AMX variant (lowering only: selected at run time by CPUID).
+  bool enableAmx = false;
+  /// Parallel work items the decomposition aims for (at least the number of
+  /// threads the kernel may run on); splits of the KV length make up for
+  /// too few batch x head items.
+  int64_t targetParallelism = 32;
+  /// Shortest KV split worth its merge.
+  int64_t minSplitLen = 256;
+  /// The target has AVX512_VNNI (vpdpbusd): int8 math contracts Q with the
+  /// integer K directly.
+  bool hasVnni = false;
+  /// The target has AVX512_BF16 (vdpbf16ps): bf16 math contracts Q.K with it.
+  bool hasAvx512Bf16 = false;
+  /// Most query rows kept in one register block.
+  int64_t maxRowBlock = 8;
+  /// Vector registers the P x V accumulators may use.
+  int64_t accumulatorRegisters = 24;
+};
+
+/// How a cache operand is stored.
+enum class CacheStorage { Float, Int8, Int4 };
+
+/// How a cache operand's scale varies along the head dim D for one token.
+enum class ScaleAlongD {
+  /// One scale per token (per-token, per-head or per-tensor).
+  PerRow,
+  /// Groups along D are whole vectors: one broadcast scalar per vector.
+  PerVector,
+  /// Several groups share a vector: the scale vector is expanded.
+  PerElement,
+};
+
+/// Layout and quantization of K or V as the kernel reads them.
+struct CacheOperandPlan {
+  CacheStorage storage = CacheStorage::Float;
+  bool isSigned = true;
+  /// Logical element type (si4, ui8, f16 ...).
+  Type elementType;
+  bool quantized = false;
+  Type scaleType;
+  bool hasZeroPoint = false;
+  Type zeroPointType;
+  /// Zero points stored two per byte along their last dim.
+  bool zeroPointPacked = false;
+  /// Last dim of the zero-point tensor (to address packed bytes).
+  int64_t zeroPointLastDim = 1;
+  /// Granularity normalized to 4-d: element (b,h,s,d) uses the scale at
+  /// linear index of (x / group[x]) in `scaleShape` (0 where it is 1).
+  std::array<int64_t, 4> groupShape = {1, 1, 1, 1};
+  std::array<int64_t, 4> scaleShape = {1, 1, 1, 1};
+  ScaleAlongD alongD = ScaleAlongD::PerRow;
+  /// The scale does not depend on the token: it is folded into Q (K) or
+  /// applied after the softmax-weighted sum (V) instead of per element.
+  bool tokenInvariant = true;
+};
+
+/// The complete tiling and numerics plan of one quantkv.sdpa.
+struct KernelPlan {
+  // Problem sizes.
+  int64_t batch = 0, qHeads = 0, kvHeads = 0, qLen = 0, kvLen = 0;
+  int64_t headDim = 0, valueHeadDim = 0;
+  /// Hq / Hkv query heads per K/V head.
+  int64_t groupSize = 1;
+  /// Query rows sharing one K/V head: groupSize x qLen (row = head * Sq + i).
+  int64_t rowsPerKVHead = 1;
+
+  // Tiling.
+  /// f32 lanes of one vector register (AVX-512).
+  int64_t lanes = 16;
+  int64_t kvTile = 64;
+  int64_t rowBlock = 1;
+  int64_t numRowBlocks = 1;
+  /// Value vectors (of `lanes`) accumulated per pass over a tile.
+  int64_t valueVectorsPerStep = 8;
+  /// P x V passes over the tile unpack V once into a kvTile x Dv f32 scratch
+  /// (when there are more than two passes).
+  bool valueTileInScratch = false;
+  int64_t numSplits = 1;
+  /// Keys per split (a multiple of kvTile).
+  int64_t splitLen = 0;
+
+  // Masking and scaling.
+  std::optional<CausalAlignment> causal;
+  /// Key j is visible to query i when j <= i + causalOffset.
+  int64_t causalOffset = 0;
+  bool hasMask = false;
+  SmallVector<int64_t> maskShape;
+  Type maskType;
+  bool dynamicScale = false;
+  double softmaxScale = 1.0;
+
+  // Numerics.
+  MathMode mathMode = MathMode::strict;
+  /// int8 math with VNNI: Q.K is an integer dot product (u8 K + bias times
+  /// s8 Q) per 4-element lane, scaled per group after the partial dot.
+  bool vnniScores = false;
+  /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
+  bool bf16Scores = false;
+  Type queryType, outputType;
+  CacheOperandPlan key, value;
+
+  int64_t getNumItems() const {
+    return batch * kvHeads * numRowBlocks * numSplits;
+  }
+
+  /// Builds the plan of `op`, or fails with the reason the fused kernel does
+  /// not handle it (the caller then falls back to the reference lowering).
+  static FailureOr<KernelPlan> build(SdpaOp op, const X86KernelOptions &options,
+                                     std::string &reason);
+};
+
+} // namespace mlir::quantkv
+
+#endif // QUANTKV_CONVERSION_QUANTKVTOX86_KERNELPLAN_H

@@ -1,0 +1,183 @@
+//===- KernelPlan.cpp - tiling plan of the fused SDPA kernel --------------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantkv/Conversion/QuantKVToX86/KernelPlan.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+/// Largest divisor of `n` that is at most `limit`.
+static int64_t largestDivisorAtMost(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+static LogicalResult planCacheOperand(SdpaOp op, Value cache, Value scale,
+                                      Value zeroPoint,
+                                      GranularityAttrInterface granularity,
+                                      int64_t lanes, CacheOperandPlan &plan,
+                                      StringRef name, std::string &reason) {
+  auto cacheType = cast<RankedTensorType>(cache.getType());
+  Type element = cacheType.getElementType();
+  plan.elementType = element;
+  if (auto intType = dyn_cast<IntegerType>(element)) {
+    plan.storage =
+        intType.getWidth() == 4 ? CacheStorage::Int4 : CacheStorage::Int8;
+    plan.isSigned = !intType.isUnsigned();
+  } else {
+    plan.storage = CacheStorage::Float;
+    return success();
+  }
+  plan.quantized = true;
+  auto scaleType = cast<RankedTensorType>(scale.getType());
+  plan.scaleType = scaleType.getElementType();
+  SmallVector<int64_t> group, expanded;
+  granularity.getScaleIndexing(cacheType.getShape(), scaleType.getShape(),
+                               group, expanded);
+  if (group.size() != 4 || expanded.size() != 4) {
+    reason = (name + " granularity does not normalize to 4-d").str();
+    return failure();
+  }
+  for (int i = 0; i < 4; ++i) {
+    plan.groupShape[i] = group[i];
+    plan.scaleShape[i] = expanded[i];
+  }
+  if (zeroPoint) {
+    auto zpType = cast<RankedTensorType>(zeroPoint.getType());
+    plan.hasZeroPoint = true;
+    plan.zeroPointType = zpType.getElementType();
+    auto zpInt = dyn_cast<IntegerType>(plan.zeroPointType);
+    plan.zeroPointPacked = zpInt && zpInt.getWidth() == 4;
+    plan.zeroPointLastDim = zpType.getRank() ? zpType.getShape().back() : 1;
+  }
+  plan.tokenInvariant = plan.scaleShape[2] == 1;
+  int64_t gd = plan.groupShape[3];
+  if (plan.scaleShape[3] == 1)
+    plan.alongD = ScaleAlongD::PerRow;
+  else if (gd % lanes == 0)
+    plan.alongD = ScaleAlongD::PerVector;
+  else if (lanes % gd == 0)
+    plan.alongD = ScaleAlongD::PerElement;
+  else if (!plan.tokenInvariant) {
+    reason = (name + " groups of " + Twine(gd) +
+              " along D neither fill nor tile a vector of " + Twine(lanes))
+                 .str();
+    return failure();
+  }
+  return success();
+}
+
+FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
+                                        const X86KernelOptions &options,
+                                        std::string &reason) {
+  KernelPlan plan;
+  for (Value v : op->getOperands())
+    if (auto t = dyn_cast<RankedTensorType>(v.getType()))
+      if (!t.hasStaticShape()) {
+        reason = "dynamic shapes are not handled by the fused kernel";
+        return failure();
+      }
+  if (op.getKeyLayout() != KLayout::bsd) {
+    reason = "key_layout bds is not handled by the fused kernel";
+    return failure();
+  }
+  plan.batch = op.getBatchSize();
+  plan.qHeads = op.getNumQueryHeads();
+  plan.kvHeads = op.getNumKVHeads();
+  plan.qLen = op.getQueryLength();
+  plan.kvLen = op.getKVLength();
+  plan.headDim = op.getHeadDim();
+  plan.valueHeadDim = op.getValueHeadDim();
+  if (plan.batch == 0 || plan.qHeads == 0 || plan.qLen == 0 ||
+      plan.kvLen == 0) {
+    reason = "empty problem";
+    return failure();
+  }
+  plan.groupSize = plan.qHeads / plan.kvHeads;
+  plan.rowsPerKVHead = plan.groupSize * plan.qLen;
+  plan.lanes = 16;
+  if (plan.headDim % plan.lanes || plan.valueHeadDim % plan.lanes) {
+    reason = "head dims must be multiples of " + std::to_string(plan.lanes);
+    return failure();
+  }
+  plan.mathMode = op.getMathMode();
+  plan.queryType = op.getQuery().getType().getElementType();
+  plan.outputType = op.getInit().getType().getElementType();
+
+  if (failed(planCacheOperand(op, op.getKey(), op.getKeyScale(),
+                              op.getKeyZeroPoint(), op.getKeyQuantAttr(),
+                              plan.lanes, plan.key, "key", reason)) ||
+      failed(planCacheOperand(op, op.getValue(), op.getValueScale(),
+                              op.getValueZeroPoint(), op.getValueQuantAttr(),
+                              plan.lanes, plan.value, "value", reason)))
+    return failure();
+
+  if (auto causal = op.getCausalAttr()) {
+    plan.causal = causal.getValue();
+    plan.causalOffset = *plan.causal == CausalAlignment::bottom_right
+                            ? plan.kvLen - plan.qLen
+                            : 0;
+  }
+  if (Value mask = op.getMask()) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    plan.hasMask = true;
+    plan.maskShape.assign(maskType.getShape().begin(),
+                          maskType.getShape().end());
+    plan.maskType = maskType.getElementType();
+  }
+  plan.dynamicScale = static_cast<bool>(op.getDynamicScale());
+  if (auto scale = op.getScaleAttr())
+    plan.softmaxScale = scale.getValueAsDouble();
+  else
+    plan.softmaxScale = 1.0 / std::sqrt(static_cast<double>(plan.headDim));
+
+  // VNNI integer scores: integer K whose scale is one per token or per whole
+  // vector group along D (the scale is folded after the group's partial dot
+  // product), 64-byte rows.
+  const CacheOperandPlan &k = plan.key;
+  plan.vnniScores =
+      options.hasVnni && plan.mathMode == MathMode::int8 &&
+      k.storage != CacheStorage::Float && !k.tokenInvariant &&
+      (k.alongD == ScaleAlongD::PerRow ||
+       k.alongD == ScaleAlongD::PerVector) &&
+      plan.headDim % 64 == 0;
+
+  plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
+                    !(k.quantized && k.tokenInvariant) &&
+                    plan.headDim % 32 == 0;
+
+  // Tiling. Rows of one K/V head are blocked so that each unpacked K/V row
+  // serves the whole block from registers.
+  plan.kvTile = std::max<int64_t>(
+      plan.lanes, llvm::alignTo(options.kvTile, plan.lanes));
+  plan.rowBlock = largestDivisorAtMost(plan.rowsPerKVHead, options.maxRowBlock);
+  plan.numRowBlocks = plan.rowsPerKVHead / plan.rowBlock;
+  int64_t valueVectors = plan.valueHeadDim / plan.lanes;
+  plan.valueVectorsPerStep = largestDivisorAtMost(
+      valueVectors,
+      std::max<int64_t>(1, options.accumulatorRegisters / (plan.rowBlock + 1)));
+
+  plan.valueTileInScratch = valueVectors / plan.valueVectorsPerStep > 2;
+
+  // Split the keys until there are enough parallel items (flash-decoding).
+  int64_t items = plan.batch * plan.kvHeads * plan.numRowBlocks;
+  int64_t splits = 1;
+  if (items < options.targetParallelism)
+    splits = std::min<int64_t>(llvm::divideCeil(options.targetParallelism, items),
+                      std::max<int64_t>(1, plan.kvLen / options.minSplitLen));
+  plan.splitLen =
+      llvm::alignTo(llvm::divideCeil(plan.kvLen, splits), plan.kvTile);
+  plan.numSplits = llvm::divideCeil(plan.kvLen, plan.splitLen);
+  return plan;
+}

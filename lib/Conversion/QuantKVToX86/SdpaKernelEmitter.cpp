@@ -1,0 +1,1167 @@
+//===- SdpaKernelEmitter.cpp - the fused online-softmax SDPA kernel -------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Emits, for one KernelPlan, the flash-attention kernel on memrefs:
+//
+//   scf.parallel %w in [0, items)             // (b, kv head, row block, split)
+//     memref.alloca_scope {                   // O(tile) scratch per item
+//       q rows of the block -> f32, x softmax scale (x token-invariant K scale)
+//       scf.for %j0 in [kvStart, kvEnd) step kvTile {
+//         scf.for %j in tile { K row j: load packed, unpack, dequantize once;
+//                              s[r][j] = q_r . k_j for every row r }
+//         per row: mask, online max / exp / sum, rescale factor
+//         scf.for %j in tile { V row j: load packed, unpack, dequantize once;
+//                              acc[r] += p[r][j] * v_j (register block) }
+//       }
+//       finalize (acc / l, token-invariant V scale) or write the split partials
+//     }
+//   [scf.parallel over (b, kv head, row block): log-sum-exp merge of splits]
+//
+// The code is written at the granularity of one vector register (16 x f32),
+// so that what reaches LLVM is already the register-level schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+namespace {
+
+class SdpaEmitter {
+public:
+  SdpaEmitter(OpBuilder &b, Location loc, const KernelPlan &p,
+              const SdpaBuffers &buf)
+      : b(b), loc(loc), p(p), buf(buf) {
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+    vecTy = VectorType::get({p.lanes}, f32);
+  }
+
+  void emit();
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Small builders
+  //===--------------------------------------------------------------------===//
+  Value cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value cF32(double v) {
+    return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(v));
+  }
+  Value cI32(int64_t v) {
+    return arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(v));
+  }
+  Value splat(Value scalar) {
+    auto type = VectorType::get({p.lanes}, scalar.getType());
+    return vector::BroadcastOp::create(b, loc, type, scalar);
+  }
+  Value negInf() { return cF32(-std::numeric_limits<double>::infinity()); }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value fma(Value x, Value y, Value acc) {
+    return vector::FMAOp::create(b, loc, x, y, acc);
+  }
+  Value maxf(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value divui(Value x, int64_t c) {
+    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, cIdx(c)).getResult();
+  }
+  Value remui(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, cIdx(c));
+  }
+  Value toF32(Value v) {
+    Type elem = getElementTypeOrSelf(v.getType());
+    if (elem.isF32())
+      return v;
+    Type target = f32;
+    if (auto vt = dyn_cast<VectorType>(v.getType()))
+      target = VectorType::get(vt.getShape(), f32);
+    return arith::ExtFOp::create(b, loc, target, v);
+  }
+  Value fromF32(Value v, Type elem) {
+    if (elem.isF32())
+      return v;
+    Type target = elem;
+    if (auto vt = dyn_cast<VectorType>(v.getType()))
+      target = VectorType::get(vt.getShape(), elem);
+    return arith::TruncFOp::create(b, loc, target, v);
+  }
+  /// Rounds an f32 value to the math mode's contraction type (bf16/f16 modes
+  /// round every contraction input), keeping it in f32.
+  Value roundToMathMode(Value v) {
+    Type narrow;
+    if (p.mathMode == MathMode::bf16)
+      narrow = b.getBF16Type();
+    else if (p.mathMode == MathMode::f16)
+      narrow = b.getF16Type();
+    else
+      return v;
+    return toF32(fromF32(v, narrow));
+  }
+  Value scratch(ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
+                                    b.getI64IntegerAttr(64));
+  }
+  Value scratchOf(ArrayRef<int64_t> shape, Type elem) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elem),
+                                    b.getI64IntegerAttr(64));
+  }
+  Value load(Value memref, ValueRange idx) {
+    return memref::LoadOp::create(b, loc, memref, idx);
+  }
+  void store(Value v, Value memref, ValueRange idx) {
+    memref::StoreOp::create(b, loc, v, memref, idx);
+  }
+  Value vload(Type type, Value memref, ValueRange idx) {
+    return vector::LoadOp::create(b, loc, cast<VectorType>(type), memref, idx);
+  }
+  void vstore(Value v, Value memref, ValueRange idx) {
+    vector::StoreOp::create(b, loc, v, memref, idx);
+  }
+
+  /// scf.for with iteration arguments; `body` returns the yielded values.
+  SmallVector<Value>
+  forLoop(Value lb, Value ub, Value step, ValueRange init,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    // The body builder runs on `b` itself (positioned in the new block), so
+    // every op is created through the caller's rewriter.
+    auto loop = scf::ForOp::create(
+        b, loc, lb, ub, step, init,
+        [&](OpBuilder &nested, Location l, Value iv, ValueRange args) {
+          SmallVector<Value> results = body(iv, args);
+          scf::YieldOp::create(nested, l, results);
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// Horizontal reduction of a 16-lane vector by halving (a fixed tree, so
+  /// that the result does not depend on LLVM's reassociation flags).
+  Value treeReduce(Value v, bool isMax) {
+    int64_t n = cast<VectorType>(v.getType()).getNumElements();
+    while (n > 1) {
+      n /= 2;
+      auto half = VectorType::get({n}, f32);
+      Value lo = vector::ExtractStridedSliceOp::create(b, loc, half, v,
+                                                       b.getI64ArrayAttr({0}),
+                                                       b.getI64ArrayAttr({n}),
+                                                       b.getI64ArrayAttr({1}));
+      Value hi = vector::ExtractStridedSliceOp::create(b, loc, half, v,
+                                                       b.getI64ArrayAttr({n}),
+                                                       b.getI64ArrayAttr({n}),
+                                                       b.getI64ArrayAttr({1}));
+      v = isMax ? maxf(lo, hi) : add(lo, hi);
+    }
+    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+  }
+
+  /// Sums each of `vecs` (n = 1, 2, 4 or 8 vectors of 16 f32) into lane i
+  /// of one vector<n>. Adjacent vectors are merged first (each merge halves
+  /// the lanes per source: lane segments of a and b side by side), then the
+  /// single vector is folded onto itself.
+  Value multiReduce(ArrayRef<Value> vecs) {
+    SmallVector<Value> cur(vecs.begin(), vecs.end());
+    int64_t width = p.lanes, seg = p.lanes; // lanes per source in a vector
+    while (cur.size() > 1) {
+      SmallVector<Value> next;
+      int64_t segs = width / seg; // sources per vector
+      for (size_t v = 0; v + 1 < cur.size(); v += 2) {
+        SmallVector<int64_t> lo, hi;
+        for (int64_t src = 0; src < 2 * segs; ++src) {
+          int64_t base = (src < segs ? 0 : width) + (src % segs) * seg;
+          for (int64_t l = 0; l < seg / 2; ++l) {
+            lo.push_back(base + l);
+            hi.push_back(base + seg / 2 + l);
+          }
+        }
+        Value a = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], lo);
+        Value c = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], hi);
+        next.push_back(add(a, c));
+      }
+      cur = next;
+      seg /= 2;
+    }
+    Value v = cur[0];
+    while (seg > 1) {
+      int64_t segs = width / seg;
+      SmallVector<int64_t> lo, hi;
+      for (int64_t src = 0; src < segs; ++src)
+        for (int64_t l = 0; l < seg / 2; ++l) {
+          lo.push_back(src * seg + l);
+          hi.push_back(src * seg + seg / 2 + l);
+        }
+      v = add(vector::ShuffleOp::create(b, loc, v, v, lo),
+              vector::ShuffleOp::create(b, loc, v, v, hi));
+      width /= 2;
+      seg /= 2;
+    }
+    return v;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Quantization parameters
+  //===--------------------------------------------------------------------===//
+
+  /// Linear index, in the parameter tensor, of the scale of element
+  /// (bi, hi, j, d) of a cache operand. Null `j` means token 0.
+  Value paramIndex(const CacheOperandPlan &cp, Value bi, Value hi, Value j,
+                   Value d) {
+    Value idx[4] = {bi, hi, j ? j : cIdx(0), d};
+    Value linear = cIdx(0);
+    int64_t stride = 1;
+    for (int k = 3; k >= 0; --k) {
+      if (cp.scaleShape[k] == 1)
+        continue;
+      Value term = divui(idx[k], cp.groupShape[k]);
+      linear = addi(linear, stride == 1 ? term : muli(term, cIdx(stride)));
+      stride *= cp.scaleShape[k];
+    }
+    return linear;
+  }
+
+  Value loadScale(const CacheOperandPlan &cp, Value flat, Value linear) {
+    return toF32(load(flat, linear));
+  }
+
+  /// The zero point at `linear` as f32 (0 without zero points).
+  Value loadZeroPoint(const CacheOperandPlan &cp, Value flat, Value linear) {
+    if (!cp.hasZeroPoint)
+      return cF32(0.0);
+    Type zpType = cp.zeroPointType;
+    if (isa<FloatType>(zpType))
+      return toF32(load(flat, linear));
+    auto intType = cast<IntegerType>(zpType);
+    bool isSigned = !intType.isUnsigned();
+    Value raw;
+    if (cp.zeroPointPacked) {
+      int64_t n = cp.zeroPointLastDim;
+      Value row = divui(linear, n), col = remui(linear, n);
+      Value byteIdx = addi(muli(row, cIdx((n + 1) / 2)), divui(col, 2));
+      Value byte = load(flat, byteIdx);
+      Type i8 = b.getI8Type();
+      // Odd columns live in the high nibble.
+      Value odd = arith::IndexCastOp::create(b, loc, i8, remui(col, 2));
+      Value four = arith::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(4));
+      Value shift = arith::MulIOp::create(b, loc, odd, four);
+      if (isSigned) {
+        Value up = arith::ShLIOp::create(
+            b, loc, byte, arith::SubIOp::create(b, loc, four, shift));
+        raw = arith::ShRSIOp::create(b, loc, up, four);
+      } else {
+        Value down = arith::ShRUIOp::create(b, loc, byte, shift);
+        raw = arith::AndIOp::create(
+            b, loc, down,
+            arith::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(15)));
+      }
+    } else {
+      raw = load(flat, linear);
+    }
+    if (isSigned)
+      return arith::SIToFPOp::create(b, loc, f32, raw);
+    return arith::UIToFPOp::create(b, loc, f32, raw);
+  }
+
+  /// Scale and zero point of vector `vecIdx` (16 consecutive elements along
+  /// D) of token j, as vectors, for PerElement granularity.
+  std::pair<Value, Value> loadParamVectors(const CacheOperandPlan &cp,
+                                           Value scaleFlat, Value zpFlat,
+                                           Value bi, Value hi, Value j,
+                                           int64_t vecIdx) {
+    int64_t gd = cp.groupShape[3];
+    int64_t n = p.lanes / gd;
+    SmallVector<Value> scales, zps;
+    for (int64_t e = 0; e < n; ++e) {
+      Value linear = paramIndex(cp, bi, hi, j, cIdx(vecIdx * p.lanes + e * gd));
+      scales.push_back(loadScale(cp, scaleFlat, linear));
+      zps.push_back(loadZeroPoint(cp, zpFlat, linear));
+    }
+    // Lane l takes group entry l / gd (lane inserts: no shape casts, whose
+    // lowering needs poison values).
+    auto expand = [&](ArrayRef<Value> values) -> Value {
+      Value v = splat(cF32(0.0));
+      for (int64_t l = 0; l < p.lanes; ++l)
+        v = vector::InsertOp::create(b, loc, values[l / gd], v,
+                                     ArrayRef<int64_t>{l});
+      return v;
+    };
+    return {expand(scales), expand(zps)};
+  }
+
+  //===--------------------------------------------------------------------===//
+  // K/V rows
+  //===--------------------------------------------------------------------===//
+
+  /// Loads `numVecs` vectors of token j of a cache operand starting at vector
+  /// `firstVec`, unpacked and converted to f32 (not yet scaled). 4-bit data
+  /// is loaded packed and widened in registers: vector.bitcast to i4 and
+  /// arith.ext to i8, which the narrow-type rewrites turn into shifts and an
+  /// interleave.
+  SmallVector<Value> loadRaw(const CacheOperandPlan &cp, Value mem, Value bi,
+                             Value hi, Value j, int64_t firstVec,
+                             int64_t numVecs) {
+    SmallVector<Value> out;
+    int64_t L = p.lanes;
+    if (cp.storage == CacheStorage::Float) {
+      for (int64_t c = 0; c < numVecs; ++c) {
+        Value v = vload(VectorType::get({L}, cp.elementType), mem,
+                        {bi, hi, j, cIdx((firstVec + c) * L)});
+        out.push_back(toF32(v));
+      }
+      return out;
+    }
+    Type i8 = b.getI8Type();
+    Value bytes;
+    int64_t total = numVecs * L;
+    if (cp.storage == CacheStorage::Int4) {
+      Value packed = vload(VectorType::get({total / 2}, i8), mem,
+                           {bi, hi, j, cIdx(firstVec * L / 2)});
+      Value nibbles = vector::BitCastOp::create(
+          b, loc, VectorType::get({total}, b.getIntegerType(4)), packed);
+      auto wide = VectorType::get({total}, i8);
+      bytes = cp.isSigned
+                  ? arith::ExtSIOp::create(b, loc, wide, nibbles).getResult()
+                  : arith::ExtUIOp::create(b, loc, wide, nibbles).getResult();
+    } else {
+      bytes = vload(VectorType::get({total}, i8), mem,
+                    {bi, hi, j, cIdx(firstVec * L)});
+    }
+    for (int64_t c = 0; c < numVecs; ++c) {
+      Value slice = bytes;
+      if (numVecs > 1)
+        slice = vector::ExtractStridedSliceOp::create(
+            b, loc, VectorType::get({L}, i8), bytes,
+            b.getI64ArrayAttr({c * L}), b.getI64ArrayAttr({L}),
+            b.getI64ArrayAttr({1}));
+      Value f = cp.isSigned
+                    ? arith::SIToFPOp::create(b, loc, vecTy, slice).getResult()
+                    : arith::UIToFPOp::create(b, loc, vecTy, slice).getResult();
+      out.push_back(f);
+    }
+    return out;
+  }
+
+  /// Loads and dequantizes vectors of token j: (x - zp) * scale, computed as
+  /// one fma x * s + (-zp * s) with the scale broadcast per group. Operands
+  /// whose scale does not depend on the token are returned unscaled (their
+  /// scale is folded elsewhere).
+  SmallVector<Value> loadDequantized(const CacheOperandPlan &cp, Value mem,
+                                     Value scaleFlat, Value zpFlat, Value bi,
+                                     Value hi, Value j, int64_t firstVec,
+                                     int64_t numVecs) {
+    SmallVector<Value> vecs = loadRaw(cp, mem, bi, hi, j, firstVec, numVecs);
+    if (cp.quantized && !cp.tokenInvariant) {
+      Value rowScale, rowBias;
+      for (int64_t c = 0; c < numVecs; ++c) {
+        int64_t gv = firstVec + c;
+        Value s, nzs;
+        switch (cp.alongD) {
+        case ScaleAlongD::PerRow:
+        case ScaleAlongD::PerVector: {
+          if (cp.alongD == ScaleAlongD::PerRow && rowScale) {
+            s = rowScale;
+            nzs = rowBias;
+            break;
+          }
+          Value linear = paramIndex(cp, bi, hi, j, cIdx(gv * p.lanes));
+          Value ss = loadScale(cp, scaleFlat, linear);
+          Value zz = loadZeroPoint(cp, zpFlat, linear);
+          s = splat(ss);
+          nzs = cp.hasZeroPoint
+                    ? splat(arith::NegFOp::create(b, loc, mul(zz, ss)))
+                    : Value();
+          rowScale = s;
+          rowBias = nzs;
+          break;
+        }
+        case ScaleAlongD::PerElement: {
+          auto [sv, zv] = loadParamVectors(cp, scaleFlat, zpFlat, bi, hi, j, gv);
+          s = sv;
+          nzs = cp.hasZeroPoint ? arith::NegFOp::create(b, loc, mul(zv, sv))
+                                      .getResult()
+                                : Value();
+          break;
+        }
+        }
+        vecs[c] = nzs ? fma(vecs[c], s, nzs) : mul(vecs[c], s);
+      }
+    }
+    for (Value &v : vecs)
+      v = roundToMathMode(v);
+    return vecs;
+  }
+
+  /// Prefetches every cache line of token j of a cache operand (and its
+  /// token-varying scale entry).
+  void prefetchRow(const CacheOperandPlan &cp, Value mem, Value scaleFlat,
+                   Value bi, Value hi, Value j, int64_t dim) {
+    int64_t bytes = cp.storage == CacheStorage::Int4   ? dim / 2
+                    : cp.storage == CacheStorage::Int8 ? dim
+                                                       : dim * 4;
+    int64_t elemsPerLine =
+        cp.storage == CacheStorage::Int4
+            ? 128
+            : (cp.storage == CacheStorage::Int8 ? 64 : 16);
+    int64_t storedDim = cp.storage == CacheStorage::Int4 ? dim / 2 : dim;
+    for (int64_t off = 0; off < bytes; off += 64) {
+      int64_t col = off / 64 * elemsPerLine;
+      if (cp.storage == CacheStorage::Int4)
+        col /= 2;
+      if (col >= storedDim)
+        break;
+      memref::PrefetchOp::create(b, loc, mem, ValueRange{bi, hi, j, cIdx(col)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
+    if (cp.quantized && !cp.tokenInvariant)
+      memref::PrefetchOp::create(
+          b, loc, scaleFlat,
+          ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))}, /*isWrite=*/false,
+          /*localityHint=*/3, /*isDataCache=*/true);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Kernel pieces
+  //===--------------------------------------------------------------------===//
+
+  struct RowIndex {
+    Value head; // query head
+    Value i;    // query position
+  };
+  RowIndex rowIndex(Value hkv, Value row) {
+    Value hl = divui(row, p.qLen);
+    Value i = remui(row, p.qLen);
+    return {addi(muli(hkv, cIdx(p.groupSize)), hl), i};
+  }
+
+  /// Writes row `r` of `acc` (unnormalized sum with softmax denominator `l`)
+  /// to the output row (bi, head, i), applying the token-invariant V scale.
+  void finalizeRow(Value acc, Value r, Value l, Value bi, Value hkv,
+                   RowIndex ri, Value rowBuf) {
+    Value zero = cF32(0.0);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+    Value inv = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
+    Value invV = splat(inv);
+    int64_t vv = p.valueHeadDim / p.lanes;
+    for (int64_t c = 0; c < vv; ++c) {
+      Value a = vload(vecTy, acc, {r, cIdx(c * p.lanes)});
+      vstore(mul(a, invV), rowBuf, {cIdx(c * p.lanes)});
+    }
+    const CacheOperandPlan &cv = p.value;
+    if (cv.quantized && cv.tokenInvariant) {
+      // out = s * (sum_j p_j v_j / l - zp): exact rewrite of sum_j p_j * s *
+      // (v_j - zp) / l when the scale is the same for every token.
+      forLoop(cIdx(0), cIdx(p.valueHeadDim), cIdx(1), {},
+              [&](Value e, ValueRange) -> SmallVector<Value> {
+                Value linear = paramIndex(cv, bi, hkv, Value(), e);
+                Value s = loadScale(cv, buf.valueScale, linear);
+                Value z = loadZeroPoint(cv, buf.valueZeroPoint, linear);
+                z = arith::SelectOp::create(b, loc, positive, z, zero);
+                Value o = load(rowBuf, e);
+                store(mul(s, sub(o, z)), rowBuf, e);
+                return {};
+              });
+    }
+    for (int64_t c = 0; c < vv; ++c) {
+      Value o = vload(vecTy, rowBuf, {cIdx(c * p.lanes)});
+      vstore(fromF32(o, p.outputType), buf.output,
+             {bi, ri.head, ri.i, cIdx(c * p.lanes)});
+    }
+  }
+
+  /// int8 math: Q row r of `qBuf` is quantized symmetrically to [-127, 127]
+  /// with scale max|q| / 127 and replaced by its dequantized value, so the
+  /// contraction sees exactly the integer row times its scale.
+  Value quantizeQueryRow(Value qBuf, Value r, Value qi8Buf = Value()) {
+    int64_t dVecs = p.headDim / p.lanes;
+    Value amax;
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value a = math::AbsFOp::create(
+          b, loc, vload(vecTy, qBuf, {r, cIdx(c * p.lanes)}));
+      amax = amax ? maxf(amax, a) : a;
+    }
+    Value m = treeReduce(amax, /*isMax=*/true);
+    Value rowScale = arith::DivFOp::create(b, loc, m, cF32(127.0));
+    Value isZero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
+    Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
+    Value sV = splat(rowScale), zero = splat(cF32(0.0));
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(vecTy, qBuf, {r, cIdx(c * p.lanes)});
+      Value qi = math::RoundEvenOp::create(
+          b, loc, arith::DivFOp::create(b, loc, q, sV));
+      qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
+      Value dq = arith::SelectOp::create(b, loc, splat(isZero), zero,
+                                         mul(qi, sV));
+      vstore(dq, qBuf, {r, cIdx(c * p.lanes)});
+      if (qi8Buf) {
+        Value qz = arith::SelectOp::create(b, loc, splat(isZero), zero, qi);
+        Value i = arith::FPToSIOp::create(
+            b, loc, VectorType::get({p.lanes}, b.getI8Type()), qz);
+        vstore(i, qi8Buf, {r, cIdx(c * p.lanes)});
+      }
+    }
+    return arith::SelectOp::create(b, loc, isZero, cF32(0.0), rowScale);
+  }
+
+  /// vpdpbusd: acc + sum over each 4-byte lane of u8(a) * s8(b). The
+  /// intrinsic sits in a private helper function (inlined by LLVM) because
+  /// the buffer deallocation passes reject ops without memory-effect
+  /// information, which llvm.call_intrinsic is, in functions they analyze.
+  Value dpbusd(Value acc, Value a, Value bv) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    // (Inside scf.for body builders the enclosing ops are not linked yet:
+    // the module was recorded when emission started.)
+    StringRef name = "__quantkv_vpdpbusd_512";
+    auto bytes64 = VectorType::get({64}, b.getI8Type());
+    auto type =
+        LLVM::LLVMFunctionType::get(i32x16, {i32x16, bytes64, bytes64});
+    if (!module.lookupSymbol(name)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      auto func = LLVM::LLVMFuncOp::create(b, loc, name, type,
+                                           LLVM::Linkage::Internal);
+      Block *entry = func.addEntryBlock(b);
+      b.setInsertionPointToStart(entry);
+      Value r = LLVM::CallIntrinsicOp::create(
+                    b, loc, i32x16,
+                    b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                    entry->getArguments())
+                    .getResult(0);
+      LLVM::ReturnOp::create(b, loc, r);
+    }
+    return LLVM::CallOp::create(b, loc, TypeRange{i32x16}, name,
+                                ValueRange{acc, a, bv})
+        .getResult();
+  }
+
+  /// Lane vector of one per-group value for 64 bytes of K starting at D
+  /// index `base`: lane l covers elements base + 4l .. base + 4l + 3.
+  Value laneGroupVector(const CacheOperandPlan &cp, Value bi, Value hi,
+                        Value j, int64_t base,
+                        function_ref<Value(Value)> valueAt) {
+    if (cp.alongD == ScaleAlongD::PerRow)
+      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(0))));
+    int64_t g = cp.groupShape[3];
+    Value v = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+    for (int64_t first = g; first < 64; first += g) {
+      SmallVector<bool> lanes;
+      for (int64_t l = 0; l < p.lanes; ++l)
+        lanes.push_back(4 * l >= first);
+      auto maskType = VectorType::get({p.lanes}, b.getI1Type());
+      Value mask = arith::ConstantOp::create(
+          b, loc, maskType, DenseElementsAttr::get(maskType, lanes));
+      Value s = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base + first))));
+      v = arith::SelectOp::create(b, loc, mask, s, v);
+    }
+    return v;
+  }
+
+  /// int8 math with VNNI: the scores of token j for every row of the block,
+  /// each an integer dot product of the u8-biased K row with the s8 Q row per
+  /// 4-element lane, corrected for the bias and zero point with the lane sums
+  /// of Q, scaled per group, then summed.
+  SmallVector<Value> vnniScores(Value bi, Value hkv, Value j, Value qi8Buf,
+                                Value qslBuf) {
+    const CacheOperandPlan &cp = p.key;
+    int64_t D = p.headDim;
+    Type i8 = b.getI8Type();
+    Value bytes;
+    int64_t bias = 0;
+    if (cp.storage == CacheStorage::Int4) {
+      Value packed = vload(VectorType::get({D / 2}, i8), buf.key,
+                           {bi, hkv, j, cIdx(0)});
+      if (cp.isSigned) {
+        // x + 8 of a two's complement nibble is x with its top bit flipped.
+        packed = arith::XOrIOp::create(
+            b, loc, packed,
+            splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
+        bias = 8;
+      }
+      Value nibbles = vector::BitCastOp::create(
+          b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
+      bytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
+                                     nibbles);
+    } else {
+      bytes = vload(VectorType::get({D}, i8), buf.key, {bi, hkv, j, cIdx(0)});
+      if (cp.isSigned) {
+        bytes = arith::XOrIOp::create(
+            b, loc, bytes,
+            splatInt(VectorType::get({D}, i8), static_cast<int8_t>(0x80)));
+        bias = 128;
+      }
+    }
+    int64_t chunks = D / 64;
+    SmallVector<Value> kc, scaleV, negZ;
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value slice = chunks == 1 ? bytes
+                                : vector::ExtractStridedSliceOp::create(
+                                      b, loc, VectorType::get({64}, i8), bytes,
+                                      b.getI64ArrayAttr({c * 64}),
+                                      b.getI64ArrayAttr({64}),
+                                      b.getI64ArrayAttr({1}))
+                                      .getResult();
+      kc.push_back(slice);
+      scaleV.push_back(laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) {
+        return loadScale(cp, buf.keyScale, l);
+      }));
+      if (bias || cp.hasZeroPoint)
+        negZ.push_back(
+            laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) -> Value {
+              Value z = loadZeroPoint(cp, buf.keyZeroPoint, l);
+              return arith::NegFOp::create(b, loc, add(z, cF32(bias)));
+            }));
+    }
+    Value zeroI = splatInt(VectorType::get({p.lanes}, i32), 0);
+    SmallVector<Value> sums;
+    for (int64_t r = 0; r < p.rowBlock; ++r) {
+      Value t;
+      for (int64_t c = 0; c < chunks; ++c) {
+        Value q = vload(VectorType::get({64}, i8), qi8Buf,
+                        {cIdx(r), cIdx(c * 64)});
+        Value f = arith::SIToFPOp::create(b, loc, vecTy,
+                                          dpbusd(zeroI, kc[c], q));
+        if (!negZ.empty())
+          f = fma(negZ[c], vload(vecTy, qslBuf, {cIdx(r), cIdx(c * 16)}), f);
+        t = t ? fma(f, scaleV[c], t) : mul(f, scaleV[c]);
+      }
+      sums.push_back(t);
+    }
+    return sums;
+  }
+
+  Value splatInt(VectorType type, int64_t v) {
+    return arith::ConstantOp::create(
+        b, loc, type,
+        DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(),
+                                                      v)));
+  }
+
+  void emitWorkItem(Value w);
+  void emitMerge(Value item);
+  void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
+
+  OpBuilder &b;
+  Location loc;
+  const KernelPlan &p;
+  SdpaBuffers buf;
+  Type f32, i32;
+  VectorType vecTy;
+  Value softmaxScale;
+  Value partAcc, partM, partL;
+  ModuleOp module;
+};
+
+} // namespace
+
+/// Collapses a parameter memref to 1-d so that a granularity's linear scale
+/// index addresses it directly.
+static Value flatten(OpBuilder &b, Location loc, Value memref) {
+  if (!memref)
+    return memref;
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 1)
+    return memref;
+  ReassociationIndices all;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all.push_back(i);
+  return memref::CollapseShapeOp::create(b, loc, memref,
+                                         ArrayRef<ReassociationIndices>{all});
+}
+
+void SdpaEmitter::emitWorkItem(Value w) {
+  const int64_t RB = p.rowBlock, T = p.kvTile, L = p.lanes;
+  const int64_t D = p.headDim, Dv = p.valueHeadDim;
+  const int64_t dVecs = D / L, vVecs = Dv / L, tVecs = T / L;
+
+  Value sp = remui(w, p.numSplits);
+  Value t = divui(w, p.numSplits);
+  Value rb = remui(t, p.numRowBlocks);
+  t = divui(t, p.numRowBlocks);
+  Value hkv = remui(t, p.kvHeads);
+  Value bi = divui(t, p.kvHeads);
+
+  Value qBuf = scratch({RB, D});
+  Value sBuf = scratch({RB, T});
+  Value accBuf = scratch({RB, Dv});
+  Value stats = scratch({4, RB}); // max, sum, rescale, K bias
+  Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  Value vTileBuf; // dequantized V tile when P x V takes many passes
+  if (p.valueTileInScratch)
+    vTileBuf = scratch({T, Dv});
+  Value qbfBuf; // bf16 dot products: rounded Q rows, unscaled
+  if (p.bf16Scores) {
+    qbfBuf = scratchOf({RB, D}, b.getBF16Type());
+    rsBuf = scratch({RB});
+  }
+  if (p.vnniScores) {
+    qi8Buf = scratchOf({RB, D}, b.getI8Type());
+    qslBuf = scratch({RB, D / 4});
+    rsBuf = scratch({RB});
+  }
+  Value rowBuf = scratch({Dv});
+  Value cMax = cIdx(0), cSum = cIdx(1), cCorr = cIdx(2), cBias = cIdx(3);
+
+  Value rowBase = muli(rb, cIdx(RB));
+  SmallVector<RowIndex> rows;
+  SmallVector<Value> rowIdx;
+  for (int64_t r = 0; r < RB; ++r) {
+    Value row = addi(rowBase, cIdx(r));
+    rowIdx.push_back(row);
+    rows.push_back(rowIndex(hkv, row));
+  }
+
+  // Query rows -> f32 scratch, pre-multiplied by the softmax scale (and by a
+  // token-invariant K scale, whose zero point becomes a per-row bias).
+  Value scaleV = splat(softmaxScale);
+  const CacheOperandPlan &ck = p.key;
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(VectorType::get({L}, p.queryType), buf.query,
+                      {bi, rows[r].head, rows[r].i, cIdx(c * L)});
+      q = roundToMathMode(toF32(q));
+      vstore(q, qBuf, {cr, cIdx(c * L)});
+      if (p.bf16Scores)
+        vstore(fromF32(q, b.getBF16Type()), qbfBuf, {cr, cIdx(c * L)});
+    }
+    if (p.bf16Scores)
+      store(softmaxScale, rsBuf, cr);
+    if (p.mathMode == MathMode::int8) {
+      Value rowScale = quantizeQueryRow(qBuf, cr, qi8Buf);
+      if (p.vnniScores) {
+        store(mul(rowScale, softmaxScale), rsBuf, cr);
+        auto bytes64 = VectorType::get({64}, b.getI8Type());
+        Value ones = splatInt(bytes64, 1);
+        Value zeroI = splatInt(VectorType::get({L}, i32), 0);
+        for (int64_t c = 0; c < D / 64; ++c) {
+          Value q = vload(bytes64, qi8Buf, {cr, cIdx(c * 64)});
+          vstore(arith::SIToFPOp::create(b, loc, vecTy, dpbusd(zeroI, ones, q)),
+                 qslBuf, {cr, cIdx(c * 16)});
+        }
+      }
+    }
+    for (int64_t c = 0; c < dVecs; ++c) {
+      Value q = vload(vecTy, qBuf, {cr, cIdx(c * L)});
+      vstore(mul(q, scaleV), qBuf, {cr, cIdx(c * L)});
+    }
+    Value bias = cF32(0.0);
+    if (ck.quantized && ck.tokenInvariant) {
+      bias = forLoop(cIdx(0), cIdx(D), cIdx(1), {bias},
+                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                       Value linear = paramIndex(ck, bi, hkv, Value(), d);
+                       Value s = loadScale(ck, buf.keyScale, linear);
+                       Value z = loadZeroPoint(ck, buf.keyZeroPoint, linear);
+                       Value q = mul(load(qBuf, {cr, d}), s);
+                       store(q, qBuf, {cr, d});
+                       return {arith::AddFOp::create(b, loc, acc[0], mul(q, z))
+                                   .getResult()};
+                     })[0];
+    }
+    store(negInf(), stats, {cMax, cr});
+    store(cF32(0.0), stats, {cSum, cr});
+    store(bias, stats, {cBias, cr});
+    Value zeroV = splat(cF32(0.0));
+    for (int64_t c = 0; c < vVecs; ++c)
+      vstore(zeroV, accBuf, {cr, cIdx(c * L)});
+  }
+
+  // Key range of this split, cut at the causal diagonal of the block's last
+  // row (whole tiles past it are skipped).
+  Value kvStart = muli(sp, cIdx(p.splitLen));
+  Value kvEnd = arith::MinUIOp::create(b, loc, addi(kvStart, cIdx(p.splitLen)),
+                                       cIdx(p.kvLen));
+  SmallVector<Value> rowLimit; // last visible key + 1, as i32, per row
+  if (p.causal) {
+    Value maxLimit;
+    for (int64_t r = 0; r < RB; ++r) {
+      Value lim = addi(rows[r].i, cIdx(p.causalOffset + 1));
+      maxLimit = maxLimit ? arith::MaxSIOp::create(b, loc, maxLimit, lim)
+                                .getResult()
+                          : lim;
+      rowLimit.push_back(arith::IndexCastOp::create(b, loc, i32, lim));
+    }
+    kvEnd = arith::MinSIOp::create(b, loc, kvEnd, maxLimit);
+    kvEnd = arith::MaxSIOp::create(b, loc, kvEnd, kvStart);
+  }
+  Value kvEndI32 = arith::IndexCastOp::create(b, loc, i32, kvEnd);
+
+  SmallVector<int32_t> iota;
+  for (int64_t l = 0; l < L; ++l)
+    iota.push_back(l);
+  auto iotaType = VectorType::get({L}, i32);
+  Value iotaV = arith::ConstantOp::create(
+      b, loc, iotaType, DenseIntElementsAttr::get(iotaType, iota));
+
+  forLoop(kvStart, kvEnd, cIdx(T), {}, [&](Value j0, ValueRange) {
+    Value n = arith::MinUIOp::create(b, loc, cIdx(T),
+                                     arith::SubIOp::create(b, loc, kvEnd, j0));
+    // Scores: each K row is unpacked and dequantized once for all rows.
+    forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
+      Value j = addi(j0, jj);
+      // Software prefetch: the next tile's K row and this tile's V row. The
+      // out-of-order window alone keeps too few cache lines in flight to
+      // stream at DRAM bandwidth.
+      Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(T)),
+                                           cIdx(p.kvLen - 1));
+      prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
+      prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j,
+                  p.valueHeadDim);
+      SmallVector<Value> sums;
+      if (p.vnniScores) {
+        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf);
+      } else if (p.bf16Scores) {
+        // vdpbf16ps: each f32 lane accumulates one bf16 pair of Q and K'.
+        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                               buf.keyZeroPoint, bi, hkv, j,
+                                               0, dVecs);
+        auto bf32 = VectorType::get({2 * L}, b.getBF16Type());
+        SmallVector<Value> kb;
+        SmallVector<int64_t> both;
+        for (int64_t l = 0; l < 2 * L; ++l)
+          both.push_back(l);
+        for (int64_t c = 0; c + 1 < dVecs; c += 2)
+          kb.push_back(fromF32(
+              vector::ShuffleOp::create(b, loc, k[c], k[c + 1], both),
+              b.getBF16Type()));
+        for (int64_t r = 0; r < RB; ++r) {
+          Value acc[2] = {splat(cF32(0.0)), splat(cF32(0.0))};
+          for (size_t c = 0; c < kb.size(); ++c) {
+            Value q = vload(bf32, qbfBuf, {cIdx(r), cIdx(c * 2 * L)});
+            acc[c % 2] = x86vector::DotBF16Op::create(b, loc, vecTy,
+                                                      acc[c % 2], q, kb[c]);
+          }
+          sums.push_back(add(acc[0], acc[1]));
+        }
+      } else {
+        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
+                                               buf.keyZeroPoint, bi, hkv, j,
+                                               0, dVecs);
+        for (int64_t r = 0; r < RB; ++r) {
+          // Two independent fma chains hide the fma latency.
+          Value acc[2];
+          for (int64_t c = 0; c < dVecs; ++c) {
+            Value q = vload(vecTy, qBuf, {cIdx(r), cIdx(c * L)});
+            Value &a = acc[c % 2];
+            a = a ? fma(q, k[c], a) : mul(q, k[c]);
+          }
+          sums.push_back(acc[1] ? add(acc[0], acc[1]) : acc[0]);
+        }
+      }
+      // The block's rows are reduced together (a transpose-add tree), which
+      // costs about half of one horizontal reduction per row.
+      for (int64_t r0 = 0; r0 < RB; r0 += 8) {
+        int64_t n = std::min<int64_t>(8, RB - r0);
+        if (!llvm::isPowerOf2_64(n)) {
+          for (int64_t r = r0; r < r0 + n; ++r) {
+            Value sc = treeReduce(sums[r], /*isMax=*/false);
+            if (p.vnniScores || p.bf16Scores)
+              sc = mul(sc, load(rsBuf, cIdx(r)));
+            store(sc, sBuf, {cIdx(r), jj});
+          }
+          continue;
+        }
+        Value reduced = multiReduce(ArrayRef<Value>(sums).slice(r0, n));
+        if (p.vnniScores || p.bf16Scores)
+          reduced = mul(reduced, vload(VectorType::get({n}, f32), rsBuf,
+                                       {cIdx(r0)}));
+        for (int64_t r = 0; r < n; ++r)
+          store(vector::ExtractOp::create(b, loc, reduced,
+                                          ArrayRef<int64_t>{r}),
+                sBuf, {cIdx(r0 + r), jj});
+      }
+      return SmallVector<Value>{};
+    });
+
+    // Online softmax over the tile, 16 keys per vector.
+    Value j0I32 = arith::IndexCastOp::create(b, loc, i32, j0);
+    for (int64_t r = 0; r < RB; ++r) {
+      Value cr = cIdx(r);
+      SmallVector<Value> s(tVecs);
+      Value bias = splat(load(stats, {cBias, cr}));
+      Value tileMax;
+      for (int64_t c = 0; c < tVecs; ++c) {
+        Value jv = addi(splat(addi(j0I32, cI32(c * L))), iotaV);
+        Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            jv, splat(kvEndI32));
+        if (p.causal)
+          valid = arith::AndIOp::create(
+              b, loc, valid,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv,
+                                    splat(rowLimit[r])));
+        Value sv = sub(vload(vecTy, sBuf, {cr, cIdx(c * L)}), bias);
+        if (p.hasMask) {
+          int64_t rank = p.maskShape.size();
+          Value full[4] = {bi, rows[r].head, rows[r].i,
+                           addi(j0, cIdx(c * L))};
+          SmallVector<Value> idx;
+          for (int64_t k = 0; k < rank; ++k)
+            idx.push_back(p.maskShape[k] == 1 ? cIdx(0)
+                                              : full[4 - rank + k]);
+          Value m;
+          if (p.maskShape.back() == 1) {
+            m = splat(toF32(load(buf.mask, idx)));
+          } else {
+            auto mt = VectorType::get({L}, p.maskType);
+            Value pad = arith::ConstantOp::create(
+                b, loc, mt,
+                DenseElementsAttr::get(mt, b.getZeroAttr(p.maskType)));
+            m = toF32(vector::MaskedLoadOp::create(b, loc, mt, buf.mask, idx,
+                                                   valid, pad));
+          }
+          sv = add(sv, m);
+        }
+        sv = arith::SelectOp::create(b, loc, valid, sv, splat(negInf()));
+        s[c] = sv;
+        tileMax = tileMax ? maxf(tileMax, sv) : sv;
+      }
+      Value mOld = load(stats, {cMax, cr});
+      Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true));
+      // A row with nothing visible yet keeps max -inf; subtracting 0 instead
+      // keeps exp(-inf - -inf) from producing NaN.
+      Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            mNew, negInf());
+      Value mUse = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mNew);
+      Value corr = math::ExpOp::create(b, loc, sub(mOld, mUse));
+      Value mUseV = splat(mUse);
+      Value psum;
+      for (int64_t c = 0; c < tVecs; ++c) {
+        Value e = math::ExpOp::create(b, loc, sub(s[c], mUseV));
+        psum = psum ? add(psum, e) : e;
+        vstore(roundToMathMode(e), sBuf, {cr, cIdx(c * L)});
+      }
+      Value lNew = add(mul(load(stats, {cSum, cr}), corr),
+                       treeReduce(psum, /*isMax=*/false));
+      store(mNew, stats, {cMax, cr});
+      store(lNew, stats, {cSum, cr});
+      store(corr, stats, {cCorr, cr});
+    }
+
+    // acc = acc * corr + P x V, a register block of rows x value vectors at
+    // a time. With few passes each pass unpacks its slice of the V rows; with
+    // many (large row blocks, prefill) the tile is dequantized once into an
+    // L1-resident f32 scratch that every pass reads.
+    int64_t step = p.valueVectorsPerStep;
+    if (vTileBuf)
+      forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
+        SmallVector<Value> v = loadDequantized(
+            p.value, buf.value, buf.valueScale, buf.valueZeroPoint, bi, hkv,
+            addi(j0, jj), 0, vVecs);
+        for (int64_t c = 0; c < vVecs; ++c)
+          vstore(v[c], vTileBuf, {jj, cIdx(c * L)});
+        return SmallVector<Value>{};
+      });
+    for (int64_t vb = 0; vb < vVecs; vb += step) {
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < RB; ++r) {
+        Value corr = splat(load(stats, {cCorr, cIdx(r)}));
+        for (int64_t c = 0; c < step; ++c)
+          init.push_back(
+              mul(vload(vecTy, accBuf, {cIdx(r), cIdx((vb + c) * L)}), corr));
+      }
+      SmallVector<Value> accs = forLoop(
+          cIdx(0), n, cIdx(1), init,
+          [&](Value jj, ValueRange acc) -> SmallVector<Value> {
+            SmallVector<Value> v;
+            if (vTileBuf) {
+              for (int64_t c = 0; c < step; ++c)
+                v.push_back(vload(vecTy, vTileBuf, {jj, cIdx((vb + c) * L)}));
+            } else {
+              v = loadDequantized(p.value, buf.value, buf.valueScale,
+                                  buf.valueZeroPoint, bi, hkv, addi(j0, jj),
+                                  vb, step);
+            }
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < RB; ++r) {
+              Value pr = splat(load(sBuf, {cIdx(r), jj}));
+              for (int64_t c = 0; c < step; ++c)
+                next.push_back(fma(pr, v[c], acc[r * step + c]));
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < RB; ++r)
+        for (int64_t c = 0; c < step; ++c)
+          vstore(accs[r * step + c], accBuf, {cIdx(r), cIdx((vb + c) * L)});
+    }
+    return SmallVector<Value>{};
+  });
+
+  if (p.numSplits == 1) {
+    for (int64_t r = 0; r < RB; ++r)
+      finalizeRow(accBuf, cIdx(r), load(stats, {cSum, cIdx(r)}), bi, hkv,
+                  rows[r], rowBuf);
+    return;
+  }
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    store(load(stats, {cMax, cr}), partM, {w, cr});
+    store(load(stats, {cSum, cr}), partL, {w, cr});
+    for (int64_t c = 0; c < vVecs; ++c)
+      vstore(vload(vecTy, accBuf, {cr, cIdx(c * L)}), partAcc,
+             {w, cr, cIdx(c * L)});
+  }
+}
+
+/// Merges the split partials of one (batch, kv head, row block):
+///   M = max_s m_s, l = sum_s exp(m_s - M) l_s,
+///   acc = sum_s exp(m_s - M) acc_s.
+void SdpaEmitter::emitMerge(Value item) {
+  const int64_t RB = p.rowBlock, L = p.lanes, vVecs = p.valueHeadDim / L;
+  Value rb = remui(item, p.numRowBlocks);
+  Value t = divui(item, p.numRowBlocks);
+  Value hkv = remui(t, p.kvHeads);
+  Value bi = divui(t, p.kvHeads);
+  Value first = muli(item, cIdx(p.numSplits));
+  Value last = addi(first, cIdx(p.numSplits));
+  Value accBuf = scratch({1, p.valueHeadDim});
+  Value rowBuf = scratch({p.valueHeadDim});
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    Value mMax = forLoop(first, last, cIdx(1), {negInf()},
+                         [&](Value s, ValueRange m) -> SmallVector<Value> {
+                           return {maxf(m[0], load(partM, {s, cr}))};
+                         })[0];
+    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mMax, negInf());
+    Value mUse = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mMax);
+    SmallVector<Value> init = {cF32(0.0)};
+    for (int64_t c = 0; c < vVecs; ++c)
+      init.push_back(splat(cF32(0.0)));
+    SmallVector<Value> sums = forLoop(
+        first, last, cIdx(1), init,
+        [&](Value s, ValueRange acc) -> SmallVector<Value> {
+          Value wgt =
+              math::ExpOp::create(b, loc, sub(load(partM, {s, cr}), mUse));
+          SmallVector<Value> next = {
+              add(acc[0], mul(wgt, load(partL, {s, cr})))};
+          Value wv = splat(wgt);
+          for (int64_t c = 0; c < vVecs; ++c)
+            next.push_back(fma(wv, vload(vecTy, partAcc, {s, cr, cIdx(c * L)}),
+                               acc[1 + c]));
+          return next;
+        });
+    for (int64_t c = 0; c < vVecs; ++c)
+      vstore(sums[1 + c], accBuf, {cIdx(0), cIdx(c * L)});
+    Value row = addi(muli(rb, cIdx(RB)), cr);
+    finalizeRow(accBuf, cIdx(0), sums[0], bi, hkv, rowIndex(hkv, row), rowBuf);
+  }
+}
+
+/// Emits scf.parallel over [0, n) whose body calls a private function
+/// holding `body(iv)`. Outlining keeps each item's scratch (memref.alloca) in
+/// a function entry block: allocated once per call, never growing the stack
+/// across iterations, and the loop body stays a single block whichever way
+/// the loop is lowered (sequential, or omp.wsloop inside an alloca scope).
+void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
+                              function_ref<void(Value)> body) {
+  // Everything the body reads becomes an argument of the outlined function.
+  SmallVector<Value *> captured = {&buf.query,      &buf.key,
+                                   &buf.keyScale,   &buf.keyZeroPoint,
+                                   &buf.value,      &buf.valueScale,
+                                   &buf.valueZeroPoint, &buf.mask,
+                                   &buf.output,     &softmaxScale,
+                                   &partAcc,        &partM,
+                                   &partL};
+  SmallVector<Value> outer;
+  SmallVector<Type> types = {b.getIndexType()};
+  for (Value *v : captured)
+    if (*v) {
+      outer.push_back(*v);
+      types.push_back(v->getType());
+    }
+
+  auto parentFunc =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
+  if (!parentFunc)
+    parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
+  std::string name =
+      (parentFunc.getSymName() + "_sdpa_" + suffix).str();
+  auto module = parentFunc->getParentOfType<ModuleOp>();
+  for (int i = 0; module.lookupSymbol(name); ++i)
+    name = (parentFunc.getSymName() + "_sdpa_" + suffix + "_" + Twine(i)).str();
+
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(parentFunc);
+    auto func = func::FuncOp::create(b, loc, name,
+                                     b.getFunctionType(types, {}));
+    func.setPrivate();
+    Block *entry = b.createBlock(&func.getBody(), {}, types,
+                                 SmallVector<Location>(types.size(), loc));
+    b.setInsertionPointToStart(entry);
+    auto ret = func::ReturnOp::create(b, loc);
+    b.setInsertionPoint(ret);
+    SmallVector<Value> saved;
+    unsigned argIdx = 1;
+    for (Value *v : captured) {
+      saved.push_back(*v);
+      if (*v)
+        *v = entry->getArgument(argIdx++);
+    }
+    body(entry->getArgument(0));
+    for (auto [v, old] : llvm::zip(captured, saved))
+      *v = old;
+  }
+
+  Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
+  auto par = scf::ParallelOp::create(b, loc, ValueRange{zero},
+                                     ValueRange{ub}, ValueRange{one});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(par.getBody()->getTerminator());
+  SmallVector<Value> args = {par.getInductionVars()[0]};
+  args.append(outer.begin(), outer.end());
+  func::CallOp::create(b, loc, name, TypeRange{}, args);
+}
+
+void SdpaEmitter::emit() {
+  module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  buf.keyScale = flatten(b, loc, buf.keyScale);
+  buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
+  buf.valueScale = flatten(b, loc, buf.valueScale);
+  buf.valueZeroPoint = flatten(b, loc, buf.valueZeroPoint);
+  softmaxScale = p.dynamicScale ? buf.dynamicScale : cF32(p.softmaxScale);
+
+  int64_t items = p.getNumItems();
+  if (p.numSplits > 1) {
+    partAcc = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({items, p.rowBlock, p.valueHeadDim}, f32),
+        b.getI64IntegerAttr(64));
+    partM = memref::AllocOp::create(
+        b, loc, MemRefType::get({items, p.rowBlock}, f32));
+    partL = memref::AllocOp::create(
+        b, loc, MemRefType::get({items, p.rowBlock}, f32));
+  }
+  parallelFor("item", items, [&](Value w) { emitWorkItem(w); });
+  if (p.numSplits > 1)
+    parallelFor("merge", items / p.numSplits,
+                [&](Value item) { emitMerge(item); });
+}
+
+void mlir::quantkv::emitSdpaKernel(OpBuilder &builder, Location loc,
+                                   const KernelPlan &plan,
+                                   const SdpaBuffers &buffers) {
+  SdpaEmitter(builder, loc, plan, buffers).emit();
+}

@@ -1,0 +1,136 @@
+// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file | FileCheck %s
+// Every buffer the kernel allocates is listed below; any other allocation
+// (in particular one proportional to Skv x D) fails the test.
+// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file \
+// RUN:   | FileCheck %s --check-prefix=ALLOC --implicit-check-not=memref.alloc
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="kv-tile=32" --split-input-file \
+// RUN:   | FileCheck %s --check-prefix=TILE
+
+// GQA decode: int4 K with a scale per 32 channels of each token, uint8 V with
+// per-channel scales and zero points, bottom-right causal.
+
+// CHECK-LABEL: func.func private @decode_sdpa_item(
+// CHECK-SAME:    %[[W:[a-z0-9]+]]: index, %[[Q:[a-z0-9]+]]: memref<1x32x1x128xf32>,
+// CHECK-SAME:    %[[K:[a-z0-9]+]]: memref<1x8x4096x64xi8>, %[[KS:[a-z0-9]+]]: memref<131072xf32>,
+// CHECK-SAME:    %[[V:[a-z0-9]+]]: memref<1x8x4096x128xi8>, %[[VS:[a-z0-9]+]]: memref<128xf32>,
+// CHECK-SAME:    %[[VZ:[a-z0-9]+]]: memref<128xi8>, %[[O:[a-z0-9]+]]: memref<1x32x1x128xf32>,
+// CHECK-SAME:    %[[SCALE:[a-z0-9]+]]: f32, %[[PACC:[a-z0-9]+]]: memref<32x4x128xf32>,
+// The four query heads of one K/V head form one register block of rows.
+// CHECK:         memref.alloca() {alignment = 64 : i64} : memref<4x128xf32>
+// K rows are loaded packed (64 bytes for 128 int4) and widened in registers
+// by the i4 -> i8 rewrite: shifts and one interleave, never a scalar loop.
+// CHECK:         scf.for
+// CHECK:           %[[PACKED:.+]] = vector.load %[[K]][{{.*}}] : memref<1x8x4096x64xi8>, vector<64xi8>
+// CHECK:           %[[LO0:.+]] = arith.shli %[[PACKED]]
+// CHECK:           %[[LO:.+]] = arith.shrsi %[[LO0]]
+// CHECK:           %[[HI:.+]] = arith.shrsi %[[PACKED]]
+// CHECK:           vector.interleave %[[LO]], %[[HI]] : vector<64xi8> -> vector<128xi8>
+// The per-token group scale is applied once per K row and shared by the rows.
+// CHECK:           arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK:           memref.load %[[KS]]
+// CHECK:           vector.fma
+// CHECK:           memref.store
+// Online softmax: exp is a polynomial, not a libm call per lane.
+// CHECK-NOT:       math.exp
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           vector.load %[[V]][{{.*}}] : memref<1x8x4096x128xi8>, vector<64xi8>
+// CHECK:           arith.uitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK:           vector.fma
+// Each of the 4 KV splits writes its unnormalized partial result.
+// CHECK:         vector.store {{.*}}, %[[PACC]]
+// The merge rescales the splits, then applies the per-channel V scale and
+// zero point after the weighted sum.
+// CHECK-LABEL: func.func private @decode_sdpa_merge(
+// CHECK-SAME:    %{{[a-z0-9]+}}: index, {{.*}}: memref<1x8x4096x128xi8>,
+// CHECK-SAME:    %[[MVS:[a-z0-9]+]]: memref<128xf32>, %{{[a-z0-9]+}}: memref<128xi8>, %[[MO:[a-z0-9]+]]: memref<1x32x1x128xf32>,
+// CHECK:         memref.load %[[MVS]]
+// CHECK:         vector.store {{.*}}, %[[MO]]
+
+// CHECK-LABEL: func.func @decode(
+// CHECK:         %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x32x1x128xf32>
+// CHECK:         scf.parallel (%[[I:.+]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK:           func.call @decode_sdpa_item(%[[I]],
+// CHECK:         scf.parallel (%[[J:.+]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK:           func.call @decode_sdpa_merge(%[[J]],
+// CHECK:         bufferization.to_tensor %[[OUT]] restrict writable
+
+// ALLOC-LABEL: func.func private @decode_sdpa_item(
+// ALLOC:         memref.alloca() {{.*}} : memref<4x128xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<4x64xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<4x128xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<4x4xf32>
+// ALLOC-LABEL: func.func private @decode_sdpa_merge(
+// ALLOC:         memref.alloca() {{.*}} : memref<1x128xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<128xf32>
+// ALLOC-LABEL: func.func @decode(
+// ALLOC:         memref.alloc(){{.*}}: memref<1x32x1x128xf32>
+// ALLOC:         memref.alloc(){{.*}}: memref<32x4x128xf32>
+// ALLOC:         memref.alloc(){{.*}}: memref<32x4xf32>
+// ALLOC:         memref.alloc(){{.*}}: memref<32x4xf32>
+
+// TILE-LABEL: func.func private @decode_sdpa_item(
+// TILE:         memref.alloca() {{.*}} : memref<4x32xf32>
+
+func.func @decode(%q: tensor<1x32x1x128xf32>,
+                  %k: tensor<1x8x4096x128xsi4>, %ks: tensor<1x8x4096x4xf32>,
+                  %v: tensor<1x8x4096x128xui8>, %vs: tensor<128xf32>,
+                  %vz: tensor<128xui8>) -> tensor<1x32x1x128xf32> {
+  %init = tensor.empty() : tensor<1x32x1x128xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x32x1x128xf32>)
+      k(%k : tensor<1x8x4096x128xsi4>) k_scale(%ks : tensor<1x8x4096x4xf32>)
+      v(%v : tensor<1x8x4096x128xui8>) v_scale(%vs : tensor<128xf32>)
+      v_zero_point(%vz : tensor<128xui8>)
+      outs(%init : tensor<1x32x1x128xf32>)
+      {key_quant = #quantkv.per_group<[1, 1, 1, 32]>,
+       value_quant = #quantkv.per_channel<axis = 3>,
+       causal = #quantkv.causal<bottom_right>}
+      : tensor<1x32x1x128xf32>
+  return %o : tensor<1x32x1x128xf32>
+}
+
+// -----
+
+// One K/V head and a long cache: the keys are split (flash-decoding) and a
+// second parallel loop merges the partial (acc, max, sum) triples.
+
+// CHECK-LABEL: func.func private @mha_sdpa_item(
+// CHECK-SAME:    memref<16x1x128xf32>, %{{.*}}: memref<16x1xf32>, %{{.*}}: memref<16x1xf32>)
+// CHECK-LABEL: func.func private @mha_sdpa_merge(
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           arith.maximumf
+// CHECK-LABEL: func.func @mha(
+// CHECK:         %[[ACC:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16x1x128xf32>
+// CHECK:         scf.parallel
+// CHECK:           func.call @mha_sdpa_item
+// CHECK:         scf.parallel
+// CHECK:           func.call @mha_sdpa_merge
+
+// ALLOC-LABEL: func.func private @mha_sdpa_item(
+// ALLOC:         memref.alloca() {{.*}} : memref<1x128xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<1x64xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<1x128xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<4x1xf32>
+// ALLOC-LABEL: func.func private @mha_sdpa_merge(
+// ALLOC:         memref.alloca() {{.*}} : memref<1x128xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<128xf32>
+// ALLOC-LABEL: func.func @mha(
+// ALLOC:         memref.alloc(){{.*}}: memref<1x1x1x128xf32>
+// ALLOC:         memref.alloc(){{.*}}: memref<16x1x128xf32>
+// ALLOC:         memref.alloc(){{.*}}: memref<16x1xf32>
+// ALLOC:         memref.alloc(){{.*}}: memref<16x1xf32>
+
+// TILE-LABEL: func.func @mha(
+
+func.func @mha(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xsi8>,
+               %ks: tensor<128xf32>, %v: tensor<1x1x4096x128xsi8>,
+               %vs: tensor<128xf32>) -> tensor<1x1x1x128xf32> {
+  %init = tensor.empty() : tensor<1x1x1x128xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x1x1x128xf32>)
+      k(%k : tensor<1x1x4096x128xsi8>) k_scale(%ks : tensor<128xf32>)
+      v(%v : tensor<1x1x4096x128xsi8>) v_scale(%vs : tensor<128xf32>)
+      outs(%init : tensor<1x1x1x128xf32>)
+      {key_quant = #quantkv.per_channel<axis = 3>,
+       value_quant = #quantkv.per_channel<axis = 3>}
+      : tensor<1x1x1x128xf32>
+  return %o : tensor<1x1x1x128xf32>
+}

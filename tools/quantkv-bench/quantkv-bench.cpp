@@ -1,0 +1,628 @@
+//===- quantkv-bench.cpp - quantkv vs oneDNN vs the memory roofline -------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// Times, on the same shapes and thread counts: quantkv's fused kernel (the
+// cpu pipeline), oneDNN's unfused SDPA on the dequantized cache (f32, and
+// bf16 where oneDNN supports it), the naive reference lowering, and the
+// machine's read bandwidth. Median of --repeats runs after --warmup runs;
+// decode cases rotate over enough independent caches to exceed the
+// last-level cache. Prints a table, writes JSON Lines and a PNG plot.
+//
+//   quantkv-bench [--quick] [--threads 1,2] [--cases decode,prefill]
+//                 [--kv-lens 1024,4096] [--repeats 20] [--warmup 3]
+//                 [--json FILE] [--png FILE] [--no-onednn] [--no-naive]
+//                 [--check] [--llc-mib 260]
+//
+//===----------------------------------------------------------------------===//
+
+#include "Bandwidth.h"
+#include "OneDnnSdpa.h"
+#include "PngPlot.h"
+#include "SdpaRunner.h"
+
+#include "quantkv/Testing/Numerics.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace mlir::quantkv;
+using namespace mlir::quantkv::bench;
+using namespace mlir::quantkv::testing;
+
+namespace {
+
+struct BenchCase {
+  std::string name;
+  SdpaConfig config;
+  bool isDecode = true;
+};
+
+struct Options {
+  bool quick = false;
+  std::vector<int> threads = {1, 2};
+  std::vector<int64_t> kvLens = {1024, 4096, 16384, 32768};
+  std::vector<std::string> kinds = {"decode", "prefill"};
+  std::vector<std::string> mathModes = {"f32"};
+  int repeats = 20;
+  int warmup = 3;
+  std::string jsonPath = "quantkv-bench.jsonl";
+  std::string pngPath = "quantkv-bench.png";
+  bool onednn = true;
+  bool naive = true;
+  bool check = false;
+  /// Only compile, run once and compare with the reference (no timing).
+  bool checkOnly = false;
+  int64_t llcMiB = 0; // 0: read from sysfs
+  int64_t bandwidthMiB = 1024;
+  int64_t naiveMaxKv = 4096;
+  /// A single configuration from --shape/--k/--v/--mask (replaces the suite).
+  std::optional<BenchCase> custom;
+};
+
+struct Measurement {
+  std::string caseName;
+  std::string impl;
+  int threads = 1;
+  double medianUs = 0;
+  int64_t bytesMoved = 0;
+  double gbps = 0;
+  int64_t kvLen = 0;
+  double flops = 0;
+  std::string note;
+};
+
+std::vector<std::string> split(const std::string &text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+double nowUs() {
+  using namespace std::chrono;
+  return duration<double, std::micro>(
+             steady_clock::now().time_since_epoch())
+      .count();
+}
+
+template <typename Fn>
+double medianUs(int warmup, int repeats, Fn &&fn) {
+  for (int i = 0; i < warmup; ++i)
+    fn(i);
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    double t0 = nowUs();
+    fn(warmup + i);
+    times.push_back(nowUs() - t0);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+int64_t lastLevelCacheBytes(const Options &opts) {
+  if (opts.llcMiB > 0)
+    return opts.llcMiB << 20;
+  int64_t best = 0;
+  for (int idx = 0; idx < 8; ++idx) {
+    std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index" +
+                    std::to_string(idx) + "/size");
+    std::string s;
+    if (!(f >> s))
+      continue;
+    int64_t v = std::atoll(s.c_str());
+    if (s.back() == 'K')
+      v <<= 10;
+    else if (s.back() == 'M')
+      v <<= 20;
+    best = std::max(best, v);
+  }
+  return best ? best : (int64_t(64) << 20);
+}
+
+QuantScheme int4Group32() {
+  return QuantScheme::perGroup(ElementKind::s4, {1, 1, 1, 32});
+}
+QuantScheme int8PerChannel() {
+  return QuantScheme::perChannel(ElementKind::s8, 3);
+}
+
+std::vector<BenchCase> buildSuite(const Options &opts) {
+  std::vector<BenchCase> cases;
+  std::vector<int64_t> kvHeads = {8, 32};
+  std::vector<int64_t> kvLens = opts.kvLens;
+  if (opts.quick) {
+    kvHeads = {8};
+    kvLens = {1024, 4096};
+  }
+  auto has = [&](const char *kind) {
+    return std::find(opts.kinds.begin(), opts.kinds.end(), kind) !=
+           opts.kinds.end();
+  };
+  for (const std::string &math : opts.mathModes) {
+    MathMode mode = parseMathMode(math).value_or(MathMode::F32);
+    if (has("decode"))
+      for (int64_t hkv : kvHeads)
+        for (auto [qname, scheme] :
+             {std::pair<const char *, QuantScheme>{"s4g32", int4Group32()},
+              {"s8pc", int8PerChannel()}})
+          for (int64_t skv : kvLens) {
+            BenchCase c;
+            c.config.batch = 1;
+            c.config.qHeads = 32;
+            c.config.kvHeads = hkv;
+            c.config.qLen = 1;
+            c.config.kvLen = skv;
+            c.config.headDim = 128;
+            c.config.key = scheme;
+            c.config.value = scheme;
+            c.config.mask = MaskKind::Causal;
+            c.config.causalAlign = CausalAlign::BottomRight;
+            c.config.math = mode;
+            if (mode == MathMode::Int8 && !scheme.isQuantized())
+              continue;
+            c.name = "decode_hq32_hkv" + std::to_string(hkv) + "_" + qname +
+                     "_skv" + std::to_string(skv) + "_" + math;
+            cases.push_back(c);
+          }
+    if (has("prefill")) {
+      BenchCase c;
+      c.isDecode = false;
+      int64_t len = opts.quick ? 512 : 2048;
+      c.config.batch = 1;
+      c.config.qHeads = opts.quick ? 8 : 32;
+      c.config.kvHeads = opts.quick ? 8 : 32;
+      c.config.qLen = len;
+      c.config.kvLen = len;
+      c.config.headDim = 128;
+      c.config.key = int4Group32();
+      c.config.value = int4Group32();
+      c.config.mask = MaskKind::Causal;
+      c.config.causalAlign = CausalAlign::TopLeft;
+      c.config.math = mode;
+      c.name = "prefill_h" + std::to_string(c.config.qHeads) + "_s4g32_s" +
+               std::to_string(len) + "_causal_" + math;
+      cases.push_back(c);
+    }
+  }
+  return cases;
+}
+
+/// 2 x (Q.K + P.V) multiply-adds over the visible (causal) part.
+double attentionFlops(const SdpaConfig &c) {
+  double visible = 0;
+  for (int64_t i = 0; i < c.qLen; ++i) {
+    int64_t limit = c.kvLen;
+    if (c.mask == MaskKind::Causal)
+      limit = std::min<int64_t>(
+          c.kvLen, (c.causalAlign == CausalAlign::TopLeft
+                        ? i
+                        : i + c.kvLen - c.qLen) +
+                       1);
+    visible += std::max<int64_t>(limit, 0);
+  }
+  return 2.0 * c.batch * c.qHeads * visible *
+         (c.headDim + c.getValueHeadDim());
+}
+
+void writeJson(std::ofstream &os, const Measurement &m) {
+  char buf[512];
+  std::snprintf(buf, sizeof(buf),
+                "{\"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, "
+                "\"median_us\": %.3f, \"bytes_moved\": %lld, \"gbps\": %.4f, "
+                "\"kv_len\": %lld, \"gflops\": %.3f%s%s%s}\n",
+                m.caseName.c_str(), m.impl.c_str(), m.threads, m.medianUs,
+                static_cast<long long>(m.bytesMoved), m.gbps,
+                static_cast<long long>(m.kvLen),
+                m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0,
+                m.note.empty() ? "" : ", \"note\": \"", m.note.c_str(),
+                m.note.empty() ? "" : "\"");
+  os << buf;
+  os.flush();
+}
+
+/// Decode measurements as GB/s-vs-Skv series (quantkv for every family,
+/// oneDNN f32 for the int4 ones) and one bandwidth line per thread count.
+std::vector<PlotSeries> plotSeries(const std::vector<Measurement> &all) {
+  std::map<std::string, PlotSeries> byLabel;
+  std::vector<std::string> order;
+  for (const Measurement &m : all) {
+    std::string label;
+    bool horizontal = false;
+    if (m.impl == "bandwidth") {
+      label = "read bw t" + std::to_string(m.threads);
+      horizontal = true;
+    } else {
+      if (m.caseName.rfind("decode", 0) != 0 || m.medianUs <= 0)
+        continue;
+      bool int4 = m.caseName.find("s4g32") != std::string::npos;
+      if (m.impl != "quantkv" && !(m.impl == "onednn_f32" && int4))
+        continue;
+      std::string family = m.caseName.substr(7); // drop "decode_"
+      size_t skv = family.find("_skv");
+      size_t tail = family.find('_', skv + 1);
+      family = family.substr(0, skv) +
+               (tail == std::string::npos ? "" : family.substr(tail));
+      label = (m.impl == "quantkv" ? "qkv " : "dnn ") + family + " t" +
+              std::to_string(m.threads);
+    }
+    if (!byLabel.count(label)) {
+      order.push_back(label);
+      byLabel[label].label = label;
+      byLabel[label].horizontal = horizontal;
+    }
+    byLabel[label].points.push_back({double(m.kvLen), m.gbps});
+  }
+  std::vector<PlotSeries> series;
+  for (const std::string &label : order)
+    series.push_back(byLabel[label]);
+  return series;
+}
+
+/// Parses a cache scheme "TYPE[:GRAN][:zp[=ZPTYPE]]": TYPE s4|u4|s8|u8|f32|
+/// f16|bf16; GRAN tensor | ch<axis> | g<n> (groups of n along D) | s<n>
+/// (groups of n tokens) | b<gb>x<gh>x<gs>x<gd> (any 4-d group).
+std::optional<QuantScheme> parseScheme(const std::string &text) {
+  std::vector<std::string> parts = split(text, ':');
+  if (parts.empty())
+    return std::nullopt;
+  auto type = parseElementKind(parts[0]);
+  if (!type)
+    return std::nullopt;
+  if (!isInteger(*type))
+    return parts.size() == 1 ? std::optional(QuantScheme::plain(*type))
+                             : std::nullopt;
+  QuantScheme scheme = QuantScheme::perTensor(*type);
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string &p = parts[i];
+    if (p == "tensor") {
+      scheme.granularity = GranularityKind::PerTensor;
+    } else if (p.rfind("ch", 0) == 0) {
+      scheme.granularity = GranularityKind::PerChannel;
+      scheme.axis = std::atoll(p.c_str() + 2);
+    } else if (p[0] == 'g') {
+      scheme.granularity = GranularityKind::PerGroup;
+      scheme.groupShape = {1, 1, 1, std::atoll(p.c_str() + 1)};
+    } else if (p[0] == 's') {
+      scheme.granularity = GranularityKind::PerGroup;
+      scheme.groupShape = {1, 1, std::atoll(p.c_str() + 1), 1};
+    } else if (p[0] == 'b') {
+      std::vector<std::string> dims = split(p.substr(1), 'x');
+      if (dims.size() != 4)
+        return std::nullopt;
+      scheme.granularity = GranularityKind::PerGroup;
+      for (int d = 0; d < 4; ++d)
+        scheme.groupShape[d] = std::atoll(dims[d].c_str());
+    } else if (p.rfind("zp", 0) == 0) {
+      scheme.hasZeroPoint = true;
+      if (p.size() > 3 && p[2] == '=') {
+        auto zpType = parseElementKind(p.substr(3));
+        if (!zpType)
+          return std::nullopt;
+        scheme.zeroPointType = *zpType;
+      }
+    } else {
+      return std::nullopt;
+    }
+  }
+  return scheme;
+}
+
+int usage(const char *argv0) {
+  std::fprintf(
+      stderr,
+      "usage: %s [--quick] [--threads 1,2] [--cases decode,prefill]\n"
+      "  [--kv-lens 1024,4096,16384,32768] [--math f32,bf16,f16,int8]\n"
+      "  [--repeats N>=20] [--warmup N] [--json FILE] [--png FILE]\n"
+      "  [--no-onednn] [--no-naive] [--naive-max-kv N] [--llc-mib N]\n"
+      "  [--bandwidth-mib N] [--check] [--check-only]\n"
+      "  [--shape B,HQ,HKV,SQ,SKV,D[,DV] --k SCHEME --v SCHEME --mask M]\n"
+      "  SCHEME: TYPE[:tensor|:ch<axis>|:g<n>|:s<n>|:b<b>x<h>x<s>x<d>][:zp[=T]]\n"
+      "  M: none|causal-br|causal-tl|explicit\n",
+      argv0);
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "quantkv-bench: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--quick") {
+      opts.quick = true;
+    } else if (a == "--threads") {
+      opts.threads.clear();
+      for (auto &t : split(next(), ','))
+        opts.threads.push_back(std::max(1, std::atoi(t.c_str())));
+    } else if (a == "--kv-lens") {
+      opts.kvLens.clear();
+      for (auto &t : split(next(), ','))
+        opts.kvLens.push_back(std::max<int64_t>(1, std::atoll(t.c_str())));
+    } else if (a == "--cases") {
+      opts.kinds = split(next(), ',');
+    } else if (a == "--math") {
+      opts.mathModes = split(next(), ',');
+      for (auto &m : opts.mathModes)
+        if (!parseMathMode(m)) {
+          std::fprintf(stderr, "quantkv-bench: unknown math mode '%s'\n",
+                       m.c_str());
+          return 2;
+        }
+    } else if (a == "--repeats") {
+      opts.repeats = std::max(1, std::atoi(next().c_str()));
+    } else if (a == "--warmup") {
+      opts.warmup = std::max(0, std::atoi(next().c_str()));
+    } else if (a == "--json") {
+      opts.jsonPath = next();
+    } else if (a == "--png") {
+      opts.pngPath = next();
+    } else if (a == "--no-onednn") {
+      opts.onednn = false;
+    } else if (a == "--no-naive") {
+      opts.naive = false;
+    } else if (a == "--naive-max-kv") {
+      opts.naiveMaxKv = std::atoll(next().c_str());
+    } else if (a == "--llc-mib") {
+      opts.llcMiB = std::atoll(next().c_str());
+    } else if (a == "--bandwidth-mib") {
+      opts.bandwidthMiB = std::max<int64_t>(1, std::atoll(next().c_str()));
+    } else if (a == "--shape" || a == "--k" || a == "--v" || a == "--mask" ||
+               a == "--seed" || a == "--scale") {
+      if (!opts.custom) {
+        opts.custom = BenchCase();
+        opts.custom->name = "custom";
+        opts.custom->config.headDim = 128;
+      }
+      SdpaConfig &c = opts.custom->config;
+      std::string value = next();
+      if (a == "--shape") {
+        std::vector<std::string> dims = split(value, ',');
+        if (dims.size() < 6 || dims.size() > 7)
+          return usage(argv[0]);
+        int64_t *fields[] = {&c.batch, &c.qHeads, &c.kvHeads, &c.qLen,
+                             &c.kvLen, &c.headDim, &c.valueHeadDim};
+        for (size_t d = 0; d < dims.size(); ++d)
+          *fields[d] = std::atoll(dims[d].c_str());
+        opts.custom->isDecode = c.qLen <= 16;
+      } else if (a == "--k" || a == "--v") {
+        auto scheme = parseScheme(value);
+        if (!scheme) {
+          std::fprintf(stderr, "quantkv-bench: bad scheme '%s'\n",
+                       value.c_str());
+          return 2;
+        }
+        (a == "--k" ? c.key : c.value) = *scheme;
+      } else if (a == "--mask") {
+        if (value == "none")
+          c.mask = MaskKind::None;
+        else if (value == "explicit")
+          c.mask = MaskKind::Explicit;
+        else if (value == "causal" || value == "causal-br")
+          c.mask = MaskKind::Causal, c.causalAlign = CausalAlign::BottomRight;
+        else if (value == "causal-tl")
+          c.mask = MaskKind::Causal, c.causalAlign = CausalAlign::TopLeft;
+        else
+          return usage(argv[0]);
+      } else if (a == "--seed") {
+        c.seed = std::atoll(value.c_str());
+      } else {
+        c.scale = std::atof(value.c_str());
+      }
+    } else if (a == "--check-only") {
+      opts.check = opts.checkOnly = true;
+      opts.onednn = opts.naive = false;
+      opts.pngPath.clear();
+    } else if (a == "--check") {
+      opts.check = true;
+    } else if (a == "--help" || a == "-h") {
+      usage(argv[0]);
+      return 0;
+    } else {
+      std::fprintf(stderr, "quantkv-bench: unknown argument '%s'\n",
+                   a.c_str());
+      return usage(argv[0]);
+    }
+  }
+  if (opts.quick) {
+    opts.repeats = std::max(opts.repeats, 20);
+    opts.warmup = std::min(opts.warmup, 2);
+    opts.bandwidthMiB = std::min<int64_t>(opts.bandwidthMiB, 512);
+    opts.naiveMaxKv = std::min<int64_t>(opts.naiveMaxKv, 1024);
+  }
+
+  std::vector<BenchCase> cases;
+  if (opts.custom) {
+    SdpaConfig &c = opts.custom->config;
+    c.math = parseMathMode(opts.mathModes.front()).value_or(MathMode::F32);
+    if (std::string err = c.verify(); !err.empty()) {
+      std::fprintf(stderr, "quantkv-bench: invalid configuration: %s\n",
+                   err.c_str());
+      return 2;
+    }
+    opts.custom->name = c.describe();
+    cases.push_back(*opts.custom);
+  } else {
+    cases = buildSuite(opts);
+  }
+  int64_t llc = lastLevelCacheBytes(opts);
+  std::ofstream json(opts.jsonPath);
+  if (!json) {
+    std::fprintf(stderr, "quantkv-bench: cannot write %s\n",
+                 opts.jsonPath.c_str());
+    return 1;
+  }
+  std::vector<Measurement> all;
+  int failures = 0;
+
+  std::printf("%-44s %-12s %3s %12s %12s %9s %9s\n", "case", "impl", "thr",
+              "median_us", "bytes", "GB/s", "GFLOP/s");
+  auto report = [&](const Measurement &m) {
+    std::printf("%-44s %-12s %3d %12.1f %12lld %9.2f %9.1f%s%s\n",
+                m.caseName.c_str(), m.impl.c_str(), m.threads, m.medianUs,
+                static_cast<long long>(m.bytesMoved), m.gbps,
+                m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0,
+                m.note.empty() ? "" : "  ", m.note.c_str());
+    std::fflush(stdout);
+    writeJson(json, m);
+    all.push_back(m);
+  };
+
+  for (int threads : opts.checkOnly ? std::vector<int>{} : opts.threads) {
+    setNumThreads(threads);
+    BandwidthResult bw = measureReadBandwidth(
+        opts.bandwidthMiB << 20, threads, opts.warmup, opts.repeats);
+    Measurement m;
+    m.caseName = "read_" + std::to_string(opts.bandwidthMiB) + "MiB";
+    m.impl = "bandwidth";
+    m.threads = threads;
+    m.medianUs = bw.medianUs;
+    m.bytesMoved = bw.bytes;
+    m.gbps = bw.bytes / (bw.medianUs * 1e3);
+    report(m);
+  }
+
+  for (const BenchCase &bc : cases) {
+    const SdpaConfig &cfg = bc.config;
+    // Enough independent copies of the cache to exceed the last-level cache
+    // (decode is judged from DRAM); prefill is compute-bound and uses one.
+    auto probe = SdpaRunner::create(cfg, SdpaRunner::Target::Cpu, 1);
+    if (!probe) {
+      std::fprintf(stderr, "quantkv-bench: %s: %s\n", bc.name.c_str(),
+                   llvm::toString(probe.takeError()).c_str());
+      ++failures;
+      continue;
+    }
+    int64_t perCopy = (*probe)->cacheBytes();
+    int64_t copies =
+        bc.isDecode && !opts.checkOnly
+            ? std::max<int64_t>(1, 2 * llc / perCopy + 1)
+            : 1;
+    copies = std::min<int64_t>(copies, std::max<int64_t>(1, (int64_t(3) << 30) /
+                                                                perCopy));
+    (*probe)->replicate(copies);
+    SdpaRunner &runner = **probe;
+
+    if (opts.check) {
+      if (auto err = runner.run(0)) {
+        std::fprintf(stderr, "quantkv-bench: %s: %s\n", bc.name.c_str(),
+                     llvm::toString(std::move(err)).c_str());
+        ++failures;
+        continue;
+      }
+      std::vector<double> ref = referenceSdpa(cfg, runner.data());
+      ErrorStats stats = compareWithReference(runner.output(), ref,
+                                              toleranceFor(cfg.math));
+      std::printf("check %-40s max_abs=%.3g max_rel=%.3g %s\n",
+                  bc.name.c_str(), stats.maxAbsError, stats.maxRelError,
+                  stats.passed() ? "PASS" : "FAIL");
+      if (!stats.passed()) {
+        ++failures;
+        std::vector<double> got = runner.output();
+        int64_t at = stats.firstBadIndex;
+        std::printf("  first bad element %lld: got %.6g, expected %.6g\n",
+                    static_cast<long long>(at), got[at], ref[at]);
+      }
+    }
+
+    for (int threads : opts.checkOnly ? std::vector<int>{} : opts.threads) {
+      setNumThreads(threads);
+      Measurement m;
+      m.caseName = bc.name;
+      m.threads = threads;
+      m.kvLen = cfg.kvLen;
+      m.flops = attentionFlops(cfg);
+      m.impl = "quantkv";
+      m.bytesMoved = perCopy;
+      llvm::Error err = llvm::Error::success();
+      m.medianUs = medianUs(opts.warmup, opts.repeats, [&](int it) {
+        if (auto e = runner.run(it))
+          err = std::move(e);
+      });
+      if (err) {
+        std::fprintf(stderr, "quantkv-bench: %s: %s\n", bc.name.c_str(),
+                     llvm::toString(std::move(err)).c_str());
+        ++failures;
+        continue;
+      }
+      m.gbps = m.bytesMoved / (m.medianUs * 1e3);
+      m.note = "copies=" + std::to_string(copies);
+      report(m);
+
+      if (opts.onednn) {
+        for (bool bf16 : {false, true}) {
+          Measurement o = m;
+          o.impl = bf16 ? "onednn_bf16" : "onednn_f32";
+          o.note.clear();
+          auto base = OneDnnSdpa::create(cfg, runner, bf16);
+          if (!base) {
+            o.note = "unsupported: " + llvm::toString(base.takeError());
+            o.medianUs = 0;
+            o.gbps = 0;
+            report(o);
+            continue;
+          }
+          o.medianUs = medianUs(opts.warmup, opts.repeats,
+                                [&](int it) { (*base)->run(it); });
+          o.gbps = o.bytesMoved / (o.medianUs * 1e3);
+          if (opts.check && threads == opts.threads.front()) {
+            (*base)->run(0);
+            std::vector<double> ref = referenceSdpa(cfg, runner.data());
+            ErrorStats stats = compareWithReference(
+                (*base)->output(), ref,
+                bf16 ? toleranceFor(MathMode::BF16) : toleranceFor(cfg.math));
+            o.note = std::string("check ") + (stats.passed() ? "PASS" : "FAIL");
+          }
+          report(o);
+        }
+      }
+      if (opts.naive && cfg.kvLen <= opts.naiveMaxKv && bc.isDecode) {
+        auto ref = SdpaRunner::create(cfg, SdpaRunner::Target::Reference, 1);
+        Measurement n = m;
+        n.impl = "naive";
+        n.note.clear();
+        if (!ref) {
+          n.note = "failed: " + llvm::toString(ref.takeError());
+          report(n);
+          continue;
+        }
+        int reps = std::min(opts.repeats, 20);
+        n.medianUs = medianUs(1, reps, [&](int) {
+          llvm::consumeError((*ref)->run(0));
+        });
+        n.gbps = n.bytesMoved / (n.medianUs * 1e3);
+        report(n);
+      }
+    }
+  }
+
+  if (!opts.pngPath.empty())
+    if (!writeLinePlot(opts.pngPath, plotSeries(all),
+                       "decode: quantkv and onednn vs read bandwidth"))
+      std::fprintf(stderr, "quantkv-bench: could not write %s\n",
+                   opts.pngPath.c_str());
+  return failures ? 1 : 0;
+}
