@@ -21,12 +21,19 @@ demo_problem=(
   --mask causal --causal-align bottom_right
 )
 # Each target compiles and runs the same problem on the same seeded data and
-# is checked against the plain C++ f64 reference (add e.g. "cpu" here once
-# the x86 lowering lands).
-read -r -a demo_targets <<< "${QUANTKV_DEMO_TARGETS:-reference}"
+# is checked against the plain C++ f64 reference: "reference" is the linalg
+# oracle, "cpu" the fused x86 kernel (quantkv-cpu-pipeline).
+read -r -a demo_targets <<< "${QUANTKV_DEMO_TARGETS:-reference cpu}"
 
-echo "== parse, verify and print: s4 K (per-group 32), u8 V (per-channel), GQA 4, causal"
-"$bin/quantkv-opt" "$root/examples/decode_s4k_u8v_gqa4_causal.mlir"
+echo "== fuse: attention as a framework hands it over (examples/decode_unfused.mlir:"
+echo "   dequantize, GQA broadcast, Q.K^T, scale, causal select, softmax, P.V)"
+echo "   becomes one quantkv.sdpa:"
+"$bin/quantkv-opt" "$root/examples/decode_unfused.mlir" --quantkv-fuse-sdpa
+
+echo
+echo "== run the unfused and the fused module on the same seeded inputs"
+"$bin/quantkv-run" "$root/examples/decode_unfused.mlir" --entry decode \
+  --pipeline quantkv-fuse-sdpa --against "" | tail -n 2
 
 for target in "${demo_targets[@]}"; do
   echo
@@ -34,3 +41,13 @@ for target in "${demo_targets[@]}"; do
   "$bin/quantkv-run" sdpa "${demo_problem[@]}" --target "$target" \
     --repeat 5 --check
 done
+
+# Speed: the same schemes on a 4096-token cache (rotated over copies larger
+# than the last-level cache, so it is read from DRAM), against oneDNN 2.6
+# unfused (dequantize + matmul + softmax + matmul) and the machine's measured
+# read bandwidth, each result checked against the f64 reference.
+echo
+echo "== speed: Skv=4096, quantkv vs oneDNN 2.6 unfused vs read bandwidth"
+"$bin/quantkv-bench" --shape 1,32,8,1,4096,128 --k s4:g32 --v u8:ch3:zp \
+  --mask causal-br --threads "${QUANTKV_DEMO_THREADS:-1,2}" --no-naive \
+  --bandwidth-mib 512 --check | sed -E 's/^B=1 .* seed=1 /decode-4096 /'

@@ -24,9 +24,14 @@ fi
 status=0
 echo "== lit"
 lit_out="$build/lit-results.txt"
-/usr/lib/llvm-22/bin/lit -v --time-tests "$build/test" | tee "$lit_out" || status=1
-lit_pass=$(grep -cE '^PASS: |^XFAIL: ' "$lit_out" || true)
-lit_fail=$(grep -cE '^(FAIL|XPASS|UNRESOLVED|TIMEOUT): ' "$lit_out" || true)
+/usr/lib/llvm-22/bin/lit -sv --time-tests "$build/test" | tee "$lit_out" || status=1
+# lit's closing summary: "  Passed: N (..%)", "  Failed: N (..%)", ...
+lit_count() {
+  sed -nE "s/^ *$1: +([0-9]+).*/\1/p" "$lit_out" | head -1
+}
+lit_pass=$(( $(lit_count Passed || true) + $(lit_count 'Expectedly Failed' || true) + 0 ))
+lit_fail=$(( $(lit_count Failed || true) + $(lit_count 'Unexpectedly Passed' || true) + $(lit_count Unresolved || true) + $(lit_count 'Timed Out' || true) + 0 ))
+lit_skip=$(( $(lit_count Unsupported || true) + 0 ))
 
 echo "== unit tests"
 ctest_out="$build/ctest-results.txt"
@@ -98,6 +103,7 @@ fi
 passed=$((lit_pass + ${ut_pass:-0} + h_pass))
 failed=$((lit_fail + ${ut_fail:-0} + h_fail))
 echo
-echo "lit: $lit_pass passed, $lit_fail failed; unit: ${ut_pass:-0} passed, ${ut_fail:-0} failed; hardening: $h_pass passed, $h_fail failed"
+echo "lit: $lit_pass passed, $lit_fail failed, $lit_skip unsupported; unit: ${ut_pass:-0} passed, ${ut_fail:-0} failed"
+echo "hardening (sanitized lit, fuzz runs): $h_pass passed, $h_fail failed"
 echo "$passed passed, $failed failed"
 [[ $failed == 0 && $status == 0 ]]

@@ -303,8 +303,10 @@ mlir::quantkv::testing::referenceSdpa(const SdpaConfig &config,
         }
         for (int64_t e = 0; e < Dv; ++e) {
           int64_t idx = ((b * Hkv + g) * Skv + j) * Dv + e;
-          v[idx] = dequantizeElement(config.value, data.value, data.valueScale,
-                                     data.valueZeroPoint, idx);
+          v[idx] = roundForMath(
+              math, dequantizeElement(config.value, data.value,
+                                      data.valueScale, data.valueZeroPoint,
+                                      idx));
         }
       }
 

@@ -49,10 +49,12 @@ static inline uint16_t toBf16Bits(float x) {
   return uint16_t(u >> 16);
 }
 
-/// Dequantizes a [B, H, S, D] cache into f32 (or bf16). The two layouts of
-/// the benchmark suite (int4 groups along D with per-token scales, int8
-/// per-channel) have vectorizable loops; anything else goes element by
-/// element through the reference formula.
+/// Dequantizes a [B, H, S, D] cache into f32 (or bf16). Two layouts get
+/// vectorizable loops, with or without zero points: 4-bit data with groups
+/// along D and per-token scales, and 8-bit data with per-channel (axis 3)
+/// scales. Anything else goes element by element through the reference
+/// formula (correct, but it makes the baseline slower than a framework's
+/// dequantization would be: the benchmark suite uses only the fast layouts).
 void OneDnnSdpa::Impl::dequantize(const HostTensor &data,
                                   const HostTensor &scale,
                                   const HostTensor &zp,
@@ -63,38 +65,66 @@ void OneDnnSdpa::Impl::dequantize(const HostTensor &data,
   int64_t d = data.shape[3];
   int64_t rows = n / d;
   const float *sc = reinterpret_cast<const float *>(scale.bytes.data());
-  bool fastS4 = scheme.type == ElementKind::s4 && !scheme.hasZeroPoint &&
-                scheme.granularity == GranularityKind::PerGroup &&
-                scheme.groupShape[0] == 1 && scheme.groupShape[1] == 1 &&
-                scheme.groupShape[2] == 1 && d % 2 == 0;
-  bool fastS8 = scheme.type == ElementKind::s8 && !scheme.hasZeroPoint &&
-                scheme.granularity == GranularityKind::PerChannel &&
-                scheme.axis == 3;
+  bool is4Bit =
+      scheme.type == ElementKind::s4 || scheme.type == ElementKind::u4;
+  bool is8Bit =
+      scheme.type == ElementKind::s8 || scheme.type == ElementKind::u8;
+  bool isSigned =
+      scheme.type == ElementKind::s4 || scheme.type == ElementKind::s8;
+  bool fast4 = is4Bit && scheme.granularity == GranularityKind::PerGroup &&
+               scheme.groupShape[0] == 1 && scheme.groupShape[1] == 1 &&
+               scheme.groupShape[2] == 1 && d % 2 == 0 &&
+               scheme.groupShape[3] % 2 == 0 && scale.size() == rows * (d / scheme.groupShape[3]);
+  bool fast8 = is8Bit && scheme.granularity == GranularityKind::PerChannel &&
+               scheme.axis == 3;
+  // Zero points once, as floats in the scale's layout (they may be stored
+  // packed or in another integer type).
+  std::vector<float> zpf(scale.size(), 0.0f);
+  if (scheme.hasZeroPoint)
+    for (int64_t i = 0, e = scale.size(); i < e; ++i)
+      zpf[i] = static_cast<float>(zp.get(i));
+  const float *z = zpf.data();
   // Separate loops per output type so that each one vectorizes.
   auto run = [&](auto *out, auto convert) {
-    if (fastS4) {
+    if (fast4) {
       int64_t g = scheme.groupShape[3], groups = d / g;
       const uint8_t *bytes = data.bytes.data();
 #pragma omp parallel for schedule(static)
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t gi = 0; gi < groups; ++gi) {
-          float s = sc[r * groups + gi];
+          float s = sc[r * groups + gi], zero = z[r * groups + gi];
           const uint8_t *src = bytes + r * (d / 2) + gi * (g / 2);
           auto *dst = out + r * d + gi * g;
-          for (int64_t i = 0; i < g / 2; ++i) {
-            uint8_t byte = src[i];
-            dst[2 * i] = convert(float(int8_t(byte << 4) >> 4) * s);
-            dst[2 * i + 1] = convert(float(int8_t(byte) >> 4) * s);
+          if (isSigned) {
+            for (int64_t i = 0; i < g / 2; ++i) {
+              uint8_t byte = src[i];
+              dst[2 * i] = convert((float(int8_t(byte << 4) >> 4) - zero) * s);
+              dst[2 * i + 1] = convert((float(int8_t(byte) >> 4) - zero) * s);
+            }
+          } else {
+            for (int64_t i = 0; i < g / 2; ++i) {
+              uint8_t byte = src[i];
+              dst[2 * i] = convert((float(byte & 15) - zero) * s);
+              dst[2 * i + 1] = convert((float(byte >> 4) - zero) * s);
+            }
           }
         }
       return;
     }
-    if (fastS8) {
-      const int8_t *bytes = reinterpret_cast<const int8_t *>(data.bytes.data());
+    if (fast8) {
+      const uint8_t *bytes = data.bytes.data();
 #pragma omp parallel for schedule(static)
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < d; ++c)
-          out[r * d + c] = convert(float(bytes[r * d + c]) * sc[c]);
+      for (int64_t r = 0; r < rows; ++r) {
+        if (isSigned) {
+          const int8_t *src = reinterpret_cast<const int8_t *>(bytes + r * d);
+          for (int64_t c = 0; c < d; ++c)
+            out[r * d + c] = convert((float(src[c]) - z[c]) * sc[c]);
+        } else {
+          const uint8_t *src = bytes + r * d;
+          for (int64_t c = 0; c < d; ++c)
+            out[r * d + c] = convert((float(src[c]) - z[c]) * sc[c]);
+        }
+      }
       return;
     }
 #pragma omp parallel for schedule(static)

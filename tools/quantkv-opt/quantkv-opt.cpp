@@ -15,8 +15,13 @@
 #include "quantkv/InitAllDialects.h"
 #include "quantkv/InitAllPasses.h"
 
+namespace mlir::quantkv::test {
+void registerTestFuseSdpaPlanPass();
+} // namespace mlir::quantkv::test
+
 int main(int argc, char **argv) {
   mlir::quantkv::registerAllPasses();
+  mlir::quantkv::test::registerTestFuseSdpaPlanPass();
   mlir::DialectRegistry registry;
   mlir::quantkv::registerAllDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(

@@ -39,6 +39,7 @@ void mlir::quantkv::populateQuantKVToLinalgConversionPatterns(
   populateQuantizeToLinalgPatterns(converter, patterns);
   populateTypecastToLinalgPatterns(converter, patterns);
   populateSdpaToLinalgPatterns(converter, patterns);
+  populateStorageTensorOpPatterns(converter, patterns);
 }
 
 namespace {
@@ -71,6 +72,9 @@ struct QuantKVLowerToLinalgPass
     // Upstream ops stay as they are; signless i4 operands they take from the
     // converted signature are unpacked by the converter's materialization.
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    target.addDynamicallyLegalOp<tensor::BitcastOp, tensor::ExpandShapeOp,
+                                 tensor::CollapseShapeOp>(
+        [](Operation *op) { return !isQuantizedStorageTensorOp(op); });
     RewritePatternSet patterns(ctx);
     populateQuantKVToLinalgConversionPatterns(converter, patterns);
     populateStorageSignatureConversion(converter, patterns, target);

@@ -56,7 +56,7 @@ Value roundForMathMode(OpBuilder &b, Location loc, Value x, MathMode mode) {
 ///   M[b,h,i]    = max_j S2;  M' = (M == -inf) ? 0 : M
 ///   E           = exp(S2 - M');  L[b,h,i] = sum_j E
 ///   P           = (L == 0) ? 0 : r(E / L)
-///   O[b,h,i,e]  = sum_j P[b,h,i,j] * V'[b, h floordiv G, j, e]
+///   O[b,h,i,e]  = sum_j P[b,h,i,j] * r(V'[b, h floordiv G, j, e])
 ///
 /// with G = Hq / Hkv and r() the bf16/f16 rounding of those math modes. A row
 /// whose keys are all masked has M = -inf, hence E = 0, L = 0 and O = 0.
@@ -222,7 +222,9 @@ struct SdpaOpLowering : public OpConversionPattern<SdpaOp> {
               rewriter, loc, TypeRange{out.getType()}, ValueRange{probs, value},
               ValueRange{out}, pvMaps, {kPar, kPar, kPar, kPar, kRed},
               [&](OpBuilder &nb, Location l, ValueRange args) {
-                Value v = lowering::convertToF32(nb, l, args[1], vElement);
+                Value v = roundForMathMode(
+                    nb, l, lowering::convertToF32(nb, l, args[1], vElement),
+                    mode);
                 Value prod = arith::MulFOp::create(nb, l, args[0], v);
                 linalg::YieldOp::create(
                     nb, l, Value(arith::AddFOp::create(nb, l, args[2], prod)));

@@ -39,6 +39,15 @@ void populateTypecastToLinalgPatterns(const TypeConverter &converter,
 void populateSdpaToLinalgPatterns(const TypeConverter &converter,
                                   RewritePatternSet &patterns);
 
+/// tensor.bitcast / expand_shape / collapse_shape on si*/ui* tensors ->
+/// the same op on the storage types (a retype of the same bytes).
+void populateStorageTensorOpPatterns(const TypeConverter &converter,
+                                     RewritePatternSet &patterns);
+
+/// True for the tensor ops populateStorageTensorOpPatterns rewrites, when
+/// they touch si*/ui* values (and so must not survive the conversion).
+bool isQuantizedStorageTensorOp(Operation *op);
+
 /// All of the above. `converter` must be (or extend) StorageTypeConverter.
 void populateQuantKVToLinalgConversionPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns);

@@ -172,8 +172,9 @@ def QuantKV_SdpaOp : QuantKV_Op<"sdpa", [
     masked out yields zeros.
 
     `math_mode` is oneDNN's floating-point math mode: `strict` computes in
-    f32; `bf16`/`f16` round Q, K' and P to that type before each contraction
-    (accumulating in f32); `int8` quantizes Q per row at run time and
+    f32; `bf16`/`f16` round every contraction input (Q, K', P and V') to that
+    type, as oneDNN's math mode converts every matmul input, and accumulate
+    in f32; `int8` quantizes Q per row at run time and
     contracts it with the integer K in int32 (BesTLA's compute type int8).
 
     ```mlir
