@@ -27,7 +27,7 @@ lit_out="$build/lit-results.txt"
 /usr/lib/llvm-22/bin/lit -sv --time-tests "$build/test" | tee "$lit_out" || status=1
 # lit's closing summary: "  Passed: N (..%)", "  Failed: N (..%)", ...
 lit_count() {
-  sed -nE "s/^ *$1: +([0-9]+).*/\1/p" "$lit_out" | head -1
+  sed -nE "s/^ *$1 *: +([0-9]+).*/\1/p" "$lit_out" | head -1
 }
 lit_pass=$(( $(lit_count Passed || true) + $(lit_count 'Expectedly Failed' || true) + 0 ))
 lit_fail=$(( $(lit_count Failed || true) + $(lit_count 'Unexpectedly Passed' || true) + $(lit_count Unresolved || true) + $(lit_count 'Timed Out' || true) + 0 ))
