@@ -50,4 +50,5 @@ echo
 echo "== speed: Skv=4096, quantkv vs oneDNN 2.6 unfused vs read bandwidth"
 "$bin/quantkv-bench" --shape 1,32,8,1,4096,128 --k s4:g32 --v u8:ch3:zp \
   --mask causal-br --threads "${QUANTKV_DEMO_THREADS:-1,2}" --no-naive \
-  --bandwidth-mib 512 --check | sed -E 's/^B=1 .* seed=1 /decode-4096 /'
+  --bandwidth-mib 512 --json "$build/demo-bench.jsonl" --png "$build/demo-bench.png" \
+  --check | sed -E 's/^B=1 .* seed=1 /decode-4096 /'
