@@ -331,6 +331,34 @@ private:
       return out;
     }
     Type i8 = b.getI8Type();
+    if (cp.splitNibbles) {
+      // Each 16 bytes (32 elements) widen to i32 lanes (vpmovsxbd /
+      // vpmovzxbd); byte x holds element 2i in its low nibble and 2i + 1 in
+      // its high one. Signed: lo = (x << 28) >>s 28, hi = x >>s 4 (x is
+      // sign-extended, so the shift yields the signed high nibble). Unsigned:
+      // lo = x & 15, hi = x >> 4.
+      assert(firstVec % 2 == 0 && numVecs % 2 == 0 && "nibble planes pair up");
+      auto bytesTy = VectorType::get({L}, i8);
+      auto wideTy = VectorType::get({L}, i32);
+      auto cst = [&](int64_t v) { return splatInt(wideTy, v); };
+      for (int64_t c = firstVec / 2; c < (firstVec + numVecs) / 2; ++c) {
+        Value packed = vload(bytesTy, mem, {bi, hi, j, cIdx(c * L)});
+        Value lo, hiN;
+        if (cp.isSigned) {
+          Value x = arith::ExtSIOp::create(b, loc, wideTy, packed);
+          lo = arith::ShRSIOp::create(
+              b, loc, arith::ShLIOp::create(b, loc, x, cst(28)), cst(28));
+          hiN = arith::ShRSIOp::create(b, loc, x, cst(4));
+        } else {
+          Value x = arith::ExtUIOp::create(b, loc, wideTy, packed);
+          lo = arith::AndIOp::create(b, loc, x, cst(15));
+          hiN = arith::ShRUIOp::create(b, loc, x, cst(4));
+        }
+        out.push_back(arith::SIToFPOp::create(b, loc, vecTy, lo));
+        out.push_back(arith::SIToFPOp::create(b, loc, vecTy, hiN));
+      }
+      return out;
+    }
     Value bytes;
     int64_t total = numVecs * L;
     if (cp.storage == CacheStorage::Int4) {
@@ -383,7 +411,15 @@ private:
             nzs = rowBias;
             break;
           }
-          Value linear = paramIndex(cp, bi, hi, j, cIdx(gv * p.lanes));
+          // Nibble planes: vectors 2c and 2c + 1 both cover elements
+          // 32c .. 32c + 31, inside one group.
+          int64_t elem = cp.splitNibbles ? gv / 2 * 2 * p.lanes : gv * p.lanes;
+          if (cp.splitNibbles && gv % 2 == 1 && c > 0) {
+            s = rowScale;
+            nzs = rowBias;
+            break;
+          }
+          Value linear = paramIndex(cp, bi, hi, j, cIdx(elem));
           Value ss = loadScale(cp, scaleFlat, linear);
           Value zz = loadZeroPoint(cp, zpFlat, linear);
           s = splat(ss);
@@ -465,9 +501,28 @@ private:
         b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
     Value invV = splat(inv);
     int64_t vv = p.valueHeadDim / p.lanes;
-    for (int64_t c = 0; c < vv; ++c) {
-      Value a = vload(vecTy, acc, {r, cIdx(c * p.lanes)});
-      vstore(mul(a, invV), rowBuf, {cIdx(c * p.lanes)});
+    if (p.value.splitNibbles) {
+      // The accumulators hold even/odd planes per 32-element block:
+      // interleave them back into storage order once per row.
+      int64_t L = p.lanes;
+      SmallVector<int64_t> first, second;
+      for (int64_t l = 0; l < L / 2; ++l) {
+        first.append({l, L + l});
+        second.append({L / 2 + l, L + L / 2 + l});
+      }
+      for (int64_t c = 0; c < vv; c += 2) {
+        Value even = vload(vecTy, acc, {r, cIdx(c * L)});
+        Value odd = vload(vecTy, acc, {r, cIdx((c + 1) * L)});
+        Value lo = vector::ShuffleOp::create(b, loc, even, odd, first);
+        Value hiV = vector::ShuffleOp::create(b, loc, even, odd, second);
+        vstore(mul(lo, invV), rowBuf, {cIdx(c * L)});
+        vstore(mul(hiV, invV), rowBuf, {cIdx((c + 1) * L)});
+      }
+    } else {
+      for (int64_t c = 0; c < vv; ++c) {
+        Value a = vload(vecTy, acc, {r, cIdx(c * p.lanes)});
+        vstore(mul(a, invV), rowBuf, {cIdx(c * p.lanes)});
+      }
     }
     const CacheOperandPlan &cv = p.value;
     if (cv.quantized && cv.tokenInvariant) {
@@ -779,6 +834,23 @@ void SdpaEmitter::emitWorkItem(Value w) {
                        return {arith::AddFOp::create(b, loc, acc[0], mul(q, z))
                                    .getResult()};
                      })[0];
+    }
+    if (ck.splitNibbles) {
+      // K arrives as even/odd planes per 32-element block: de-interleave
+      // the Q row once so that q_even . k_lo + q_odd . k_hi = q . k.
+      SmallVector<int64_t> evens, odds;
+      for (int64_t l = 0; l < L; ++l) {
+        evens.push_back(2 * l);
+        odds.push_back(2 * l + 1);
+      }
+      for (int64_t c = 0; c < dVecs; c += 2) {
+        Value a = vload(vecTy, qBuf, {cr, cIdx(c * L)});
+        Value a2 = vload(vecTy, qBuf, {cr, cIdx((c + 1) * L)});
+        Value ev = vector::ShuffleOp::create(b, loc, a, a2, evens);
+        Value od = vector::ShuffleOp::create(b, loc, a, a2, odds);
+        vstore(ev, qBuf, {cr, cIdx(c * L)});
+        vstore(od, qBuf, {cr, cIdx((c + 1) * L)});
+      }
     }
     store(negInf(), stats, {cMax, cr});
     store(cF32(0.0), stats, {cSum, cr});
