@@ -21,20 +21,23 @@
 // block, matching the nibble planes of K.
 // CHECK:         vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<16xf32>, vector<16xf32>
 // CHECK:         vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<16xf32>, vector<16xf32>
-// K rows are loaded packed (16 bytes per 32 int4) and widened in registers
-// to i32 lanes; the low and high nibbles become two f32 planes with shifts
-// only (no interleave), never a scalar loop.
+// K rows are loaded packed (16 bytes per 32 int4). Each block's scale turns
+// the 16 code values into a table of dequantized values (once per K row,
+// shared by the rows); the bytes, widened to i32 lanes, index it with vpermps:
+// low nibbles directly, high nibbles after one shift. No interleave, no
+// int -> float conversion, never a scalar loop.
 // CHECK:         scf.for
+// CHECK:           %[[S:.+]] = memref.load %[[KS]]
+// CHECK:           %[[SV:.+]] = vector.broadcast %[[S]]
+// CHECK:           %[[TABLE:.+]] = arith.mulf %[[SV]], %{{.*}} : vector<16xf32>
 // CHECK:           %[[PACKED:.+]] = vector.load %[[K]][{{.*}}] : memref<1x8x4096x64xi8>, vector<16xi8>
-// CHECK:           %[[X:.+]] = arith.extsi %[[PACKED]] : vector<16xi8> to vector<16xi32>
-// CHECK:           %[[LO0:.+]] = arith.shli %[[X]]
-// CHECK:           %[[LO:.+]] = arith.shrsi %[[LO0]]
-// CHECK:           %[[HI:.+]] = arith.shrsi %[[X]]
+// CHECK:           %[[X:.+]] = arith.extui %[[PACKED]] : vector<16xi8> to vector<16xi32>
+// CHECK:           %[[HI:.+]] = arith.shrui %[[X]]
 // CHECK-NOT:       vector.interleave
-// CHECK:           arith.sitofp %[[LO]] : vector<16xi32> to vector<16xf32>
-// CHECK:           arith.sitofp %[[HI]] : vector<16xi32> to vector<16xf32>
-// The per-token group scale is applied once per K row and shared by the rows.
-// CHECK:           memref.load %[[KS]]
+// CHECK:           llvm.call @__quantkv_vpermps_512(%[[TABLE]], %[[X]])
+// CHECK:           llvm.call @__quantkv_vpermps_512(%[[TABLE]], %[[HI]])
+// The rows of the block contract the dequantized planes with Q.
+// CHECK:           arith.mulf
 // CHECK:           vector.fma
 // CHECK:           memref.store
 // Online softmax: exp is a polynomial, not a libm call per lane.
@@ -152,9 +155,9 @@ func.func @mha(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xsi8>,
 // CHECK:         scf.for {{.*}} iter_args
 // CHECK:           vector.load {{.*}} : memref<1x2x256x32xi8>, vector<16xi8>
 // CHECK:           arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
-// CHECK:           arith.andi
 // CHECK:           arith.shrui
 // CHECK-NOT:       vector.interleave
+// CHECK:           llvm.call @__quantkv_vpermps_512
 // CHECK:           vector.fma
 // CHECK:         vector.shuffle {{.*}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23] : vector<16xf32>, vector<16xf32>
 // CHECK:         vector.shuffle {{.*}} [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31] : vector<16xf32>, vector<16xf32>
