@@ -78,6 +78,17 @@ static LogicalResult planCacheOperand(SdpaOp op, Value cache, Value scale,
   return success();
 }
 
+/// Whether a cache operand can be read as even/odd nibble planes: 4-bit
+/// storage, whole 32-element blocks along D, and one scale (or none in the
+/// loop) per block, so that each 16-lane plane vector needs one broadcast.
+static bool nibblePlanesApply(const CacheOperandPlan &cp, int64_t dim) {
+  if (cp.storage != CacheStorage::Int4 || dim % 32 != 0)
+    return false;
+  if (cp.tokenInvariant || cp.alongD == ScaleAlongD::PerRow)
+    return true;
+  return cp.alongD == ScaleAlongD::PerVector && cp.groupShape[3] % 32 == 0;
+}
+
 FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
                                         const X86KernelOptions &options,
                                         std::string &reason) {
@@ -169,6 +180,14 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
       std::max<int64_t>(1, options.accumulatorRegisters / (plan.rowBlock + 1)));
 
   plan.valueTileInScratch = valueVectors / plan.valueVectorsPerStep > 2;
+
+  // Even/odd nibble planes (see CacheOperandPlan::splitNibbles) for f32
+  // contractions of int4 K and V whose scale is constant over 32 elements.
+  // The VNNI and bf16 score paths consume K in storage order.
+  plan.key.splitNibbles = nibblePlanesApply(plan.key, plan.headDim) &&
+                          !plan.vnniScores && !plan.bf16Scores;
+  plan.value.splitNibbles = nibblePlanesApply(plan.value, plan.valueHeadDim) &&
+                            plan.valueVectorsPerStep % 2 == 0;
 
   // Split the keys until there are enough parallel items (flash-decoding).
   int64_t items = plan.batch * plan.kvHeads * plan.numRowBlocks;

@@ -361,6 +361,60 @@ private:
     return out;
   }
 
+  /// Nibble planes (CacheOperandPlan::splitNibbles) of vectors
+  /// [firstVec, firstVec + numVecs) of token j, dequantized by table lookup.
+  /// A 4-bit code has 16 values, so each 32-element block builds the table
+  /// of its dequantized values in one register, `(code - zp) * s` computed
+  /// as fma(code, s, -zp * s) exactly like the per-element path, and its 16
+  /// bytes, widened to i32 lanes (vpmovzxbd), index the table with vpermps,
+  /// which reads the low 4 bits of each lane: the low nibble directly, the
+  /// high one after a shift by 4. No interleave, no int -> float conversion.
+  /// Vector 2c holds the even elements of block c, vector 2c + 1 the odd.
+  SmallVector<Value> loadPlanes(const CacheOperandPlan &cp, Value mem,
+                                Value scaleFlat, Value zpFlat, Value bi,
+                                Value hi, Value j, int64_t firstVec,
+                                int64_t numVecs) {
+    assert(firstVec % 2 == 0 && numVecs % 2 == 0 && "nibble planes pair up");
+    int64_t L = p.lanes;
+    SmallVector<Attribute> codes;
+    for (int64_t l = 0; l < L; ++l)
+      codes.push_back(b.getF32FloatAttr(cp.isSigned && l >= 8 ? l - 16 : l));
+    Value codeV = arith::ConstantOp::create(
+        b, loc, vecTy, DenseElementsAttr::get(vecTy, codes));
+    auto bytesTy = VectorType::get({L}, b.getI8Type());
+    auto wideTy = VectorType::get({L}, i32);
+    bool scaled = cp.quantized && !cp.tokenInvariant;
+    SmallVector<Value> out;
+    Value table = codeV;
+    for (int64_t c = firstVec / 2; c < (firstVec + numVecs) / 2; ++c) {
+      if (scaled && (c == firstVec / 2 || cp.alongD != ScaleAlongD::PerRow)) {
+        Value linear = paramIndex(cp, bi, hi, j, cIdx(c * 2 * L));
+        Value ss = loadScale(cp, scaleFlat, linear);
+        if (cp.hasZeroPoint) {
+          Value zz = loadZeroPoint(cp, zpFlat, linear);
+          table = fma(codeV, splat(ss),
+                      splat(arith::NegFOp::create(b, loc, mul(zz, ss))));
+        } else {
+          table = mul(codeV, splat(ss));
+        }
+      }
+      Value packed = vload(bytesTy, mem, {bi, hi, j, cIdx(c * L)});
+      Value x = arith::ExtUIOp::create(b, loc, wideTy, packed);
+      Value xHi = arith::ShRUIOp::create(b, loc, x, splatInt(wideTy, 4));
+      out.push_back(permute(table, x));
+      out.push_back(permute(table, xHi));
+    }
+    return out;
+  }
+
+  /// vpermps: lane l of the result is lane idx[l] & 15 of `table`.
+  Value permute(Value table, Value idx) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    return callIntrinsic("__quantkv_vpermps_512",
+                         "llvm.x86.avx512.permvar.sf.512", vecTy,
+                         {vecTy, i32x16}, {table, idx});
+  }
+
   /// Loads and dequantizes vectors of token j: (x - zp) * scale, computed as
   /// one fma x * s + (-zp * s) with the scale broadcast per group. Operands
   /// whose scale does not depend on the token are returned unscaled (their
@@ -369,6 +423,13 @@ private:
                                      Value scaleFlat, Value zpFlat, Value bi,
                                      Value hi, Value j, int64_t firstVec,
                                      int64_t numVecs) {
+    if (cp.splitNibbles) {
+      SmallVector<Value> vecs = loadPlanes(cp, mem, scaleFlat, zpFlat, bi, hi,
+                                           j, firstVec, numVecs);
+      for (Value &v : vecs)
+        v = roundToMathMode(v);
+      return vecs;
+    }
     SmallVector<Value> vecs = loadRaw(cp, mem, bi, hi, j, firstVec, numVecs);
     if (cp.quantized && !cp.tokenInvariant) {
       Value rowScale, rowBias;
@@ -383,7 +444,15 @@ private:
             nzs = rowBias;
             break;
           }
-          Value linear = paramIndex(cp, bi, hi, j, cIdx(gv * p.lanes));
+          // Nibble planes: vectors 2c and 2c + 1 both cover elements
+          // 32c .. 32c + 31, inside one group.
+          int64_t elem = cp.splitNibbles ? gv / 2 * 2 * p.lanes : gv * p.lanes;
+          if (cp.splitNibbles && gv % 2 == 1 && c > 0) {
+            s = rowScale;
+            nzs = rowBias;
+            break;
+          }
+          Value linear = paramIndex(cp, bi, hi, j, cIdx(elem));
           Value ss = loadScale(cp, scaleFlat, linear);
           Value zz = loadZeroPoint(cp, zpFlat, linear);
           s = splat(ss);
@@ -465,9 +534,28 @@ private:
         b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
     Value invV = splat(inv);
     int64_t vv = p.valueHeadDim / p.lanes;
-    for (int64_t c = 0; c < vv; ++c) {
-      Value a = vload(vecTy, acc, {r, cIdx(c * p.lanes)});
-      vstore(mul(a, invV), rowBuf, {cIdx(c * p.lanes)});
+    if (p.value.splitNibbles) {
+      // The accumulators hold even/odd planes per 32-element block:
+      // interleave them back into storage order once per row.
+      int64_t L = p.lanes;
+      SmallVector<int64_t> first, second;
+      for (int64_t l = 0; l < L / 2; ++l) {
+        first.append({l, L + l});
+        second.append({L / 2 + l, L + L / 2 + l});
+      }
+      for (int64_t c = 0; c < vv; c += 2) {
+        Value even = vload(vecTy, acc, {r, cIdx(c * L)});
+        Value odd = vload(vecTy, acc, {r, cIdx((c + 1) * L)});
+        Value lo = vector::ShuffleOp::create(b, loc, even, odd, first);
+        Value hiV = vector::ShuffleOp::create(b, loc, even, odd, second);
+        vstore(mul(lo, invV), rowBuf, {cIdx(c * L)});
+        vstore(mul(hiV, invV), rowBuf, {cIdx((c + 1) * L)});
+      }
+    } else {
+      for (int64_t c = 0; c < vv; ++c) {
+        Value a = vload(vecTy, acc, {r, cIdx(c * p.lanes)});
+        vstore(mul(a, invV), rowBuf, {cIdx(c * p.lanes)});
+      }
     }
     const CacheOperandPlan &cv = p.value;
     if (cv.quantized && cv.tokenInvariant) {
@@ -532,12 +620,19 @@ private:
   /// information, which llvm.call_intrinsic is, in functions they analyze.
   Value dpbusd(Value acc, Value a, Value bv) {
     auto i32x16 = VectorType::get({p.lanes}, i32);
+    auto bytes64 = VectorType::get({64}, b.getI8Type());
+    return callIntrinsic("__quantkv_vpdpbusd_512",
+                         "llvm.x86.avx512.vpdpbusd.512", i32x16,
+                         {i32x16, bytes64, bytes64}, {acc, a, bv});
+  }
+
+  /// Calls LLVM intrinsic `intrinsic` through the private helper `name`
+  /// (created on first use).
+  Value callIntrinsic(StringRef name, StringRef intrinsic, Type result,
+                      ArrayRef<Type> argTypes, ValueRange args) {
     // (Inside scf.for body builders the enclosing ops are not linked yet:
     // the module was recorded when emission started.)
-    StringRef name = "__quantkv_vpdpbusd_512";
-    auto bytes64 = VectorType::get({64}, b.getI8Type());
-    auto type =
-        LLVM::LLVMFunctionType::get(i32x16, {i32x16, bytes64, bytes64});
+    auto type = LLVM::LLVMFunctionType::get(result, argTypes);
     if (!module.lookupSymbol(name)) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
@@ -545,15 +640,13 @@ private:
                                            LLVM::Linkage::Internal);
       Block *entry = func.addEntryBlock(b);
       b.setInsertionPointToStart(entry);
-      Value r = LLVM::CallIntrinsicOp::create(
-                    b, loc, i32x16,
-                    b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
-                    entry->getArguments())
+      Value r = LLVM::CallIntrinsicOp::create(b, loc, result,
+                                              b.getStringAttr(intrinsic),
+                                              entry->getArguments())
                     .getResult(0);
       LLVM::ReturnOp::create(b, loc, r);
     }
-    return LLVM::CallOp::create(b, loc, TypeRange{i32x16}, name,
-                                ValueRange{acc, a, bv})
+    return LLVM::CallOp::create(b, loc, TypeRange{result}, name, args)
         .getResult();
   }
 
@@ -780,6 +873,23 @@ void SdpaEmitter::emitWorkItem(Value w) {
                                    .getResult()};
                      })[0];
     }
+    if (ck.splitNibbles) {
+      // K arrives as even/odd planes per 32-element block: de-interleave
+      // the Q row once so that q_even . k_lo + q_odd . k_hi = q . k.
+      SmallVector<int64_t> evens, odds;
+      for (int64_t l = 0; l < L; ++l) {
+        evens.push_back(2 * l);
+        odds.push_back(2 * l + 1);
+      }
+      for (int64_t c = 0; c < dVecs; c += 2) {
+        Value a = vload(vecTy, qBuf, {cr, cIdx(c * L)});
+        Value a2 = vload(vecTy, qBuf, {cr, cIdx((c + 1) * L)});
+        Value ev = vector::ShuffleOp::create(b, loc, a, a2, evens);
+        Value od = vector::ShuffleOp::create(b, loc, a, a2, odds);
+        vstore(ev, qBuf, {cr, cIdx(c * L)});
+        vstore(od, qBuf, {cr, cIdx((c + 1) * L)});
+      }
+    }
     store(negInf(), stats, {cMax, cr});
     store(cF32(0.0), stats, {cSum, cr});
     store(bias, stats, {cBias, cr});
@@ -819,7 +929,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
     Value n = arith::MinUIOp::create(b, loc, cIdx(T),
                                      arith::SubIOp::create(b, loc, kvEnd, j0));
     // Scores: each K row is unpacked and dequantized once for all rows.
-    forLoop(cIdx(0), n, cIdx(1), {}, [&](Value jj, ValueRange) {
+    // `scoreSums` returns the block's per-row dot product vectors of key jj.
+    auto scoreSums = [&](Value jj) -> SmallVector<Value> {
       Value j = addi(j0, jj);
       // Software prefetch: the next tile's K row and this tile's V row. The
       // out-of-order window alone keeps too few cache lines in flight to
@@ -870,6 +981,33 @@ void SdpaEmitter::emitWorkItem(Value w) {
           sums.push_back(acc[1] ? add(acc[0], acc[1]) : acc[0]);
         }
       }
+      return sums;
+    };
+    // With the plain f32 dot products and a small block, U = 8 / RB keys are
+    // scored per iteration and their RB x U sums reduced by one transpose-add
+    // tree: a lone key's 16-lane reduction is four shuffle levels, U keys
+    // share most of them. The remaining n mod U keys take one at a time.
+    int64_t unroll = 1;
+    if (!p.vnniScores && !p.bf16Scores && RB <= 4 && llvm::isPowerOf2_64(RB))
+      unroll = 8 / RB;
+    Value nMain = cIdx(0);
+    if (unroll > 1) {
+      nMain = arith::SubIOp::create(b, loc, n, remui(n, unroll));
+      forLoop(cIdx(0), nMain, cIdx(unroll), {}, [&](Value jj, ValueRange) {
+        SmallVector<Value> all;
+        for (int64_t u = 0; u < unroll; ++u)
+          llvm::append_range(all, scoreSums(addi(jj, cIdx(u))));
+        Value reduced = multiReduce(all);
+        for (int64_t u = 0; u < unroll; ++u)
+          for (int64_t r = 0; r < RB; ++r)
+            store(vector::ExtractOp::create(b, loc, reduced,
+                                            ArrayRef<int64_t>{u * RB + r}),
+                  sBuf, {cIdx(r), addi(jj, cIdx(u))});
+        return SmallVector<Value>{};
+      });
+    }
+    forLoop(nMain, n, cIdx(1), {}, [&](Value jj, ValueRange) {
+      SmallVector<Value> sums = scoreSums(jj);
       // The block's rows are reduced together (a transpose-add tree), which
       // costs about half of one horizontal reduction per row.
       for (int64_t r0 = 0; r0 < RB; r0 += 8) {

@@ -17,17 +17,27 @@
 // CHECK-SAME:    %[[SCALE:[a-z0-9]+]]: f32, %[[PACC:[a-z0-9]+]]: memref<32x4x128xf32>,
 // The four query heads of one K/V head form one register block of rows.
 // CHECK:         memref.alloca() {alignment = 64 : i64} : memref<4x128xf32>
-// K rows are loaded packed (64 bytes for 128 int4) and widened in registers
-// by the i4 -> i8 rewrite: shifts and one interleave, never a scalar loop.
+// Q rows are de-interleaved once into even/odd planes of each 32-element
+// block, matching the nibble planes of K.
+// CHECK:         vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<16xf32>, vector<16xf32>
+// CHECK:         vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31] : vector<16xf32>, vector<16xf32>
+// K rows are loaded packed (16 bytes per 32 int4). Each block's scale turns
+// the 16 code values into a table of dequantized values (once per K row,
+// shared by the rows); the bytes, widened to i32 lanes, index it with vpermps:
+// low nibbles directly, high nibbles after one shift. No interleave, no
+// int -> float conversion, never a scalar loop.
 // CHECK:         scf.for
-// CHECK:           %[[PACKED:.+]] = vector.load %[[K]][{{.*}}] : memref<1x8x4096x64xi8>, vector<64xi8>
-// CHECK:           %[[LO0:.+]] = arith.shli %[[PACKED]]
-// CHECK:           %[[LO:.+]] = arith.shrsi %[[LO0]]
-// CHECK:           %[[HI:.+]] = arith.shrsi %[[PACKED]]
-// CHECK:           vector.interleave %[[LO]], %[[HI]] : vector<64xi8> -> vector<128xi8>
-// The per-token group scale is applied once per K row and shared by the rows.
-// CHECK:           arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
-// CHECK:           memref.load %[[KS]]
+// CHECK:           %[[S:.+]] = memref.load %[[KS]]
+// CHECK:           %[[SV:.+]] = vector.broadcast %[[S]]
+// CHECK:           %[[TABLE:.+]] = arith.mulf %[[SV]], %{{.*}} : vector<16xf32>
+// CHECK:           %[[PACKED:.+]] = vector.load %[[K]][{{.*}}] : memref<1x8x4096x64xi8>, vector<16xi8>
+// CHECK:           %[[X:.+]] = arith.extui %[[PACKED]] : vector<16xi8> to vector<16xi32>
+// CHECK:           %[[HI:.+]] = arith.shrui %[[X]]
+// CHECK-NOT:       vector.interleave
+// CHECK:           llvm.call @__quantkv_vpermps_512(%[[TABLE]], %[[X]])
+// CHECK:           llvm.call @__quantkv_vpermps_512(%[[TABLE]], %[[HI]])
+// The rows of the block contract the dequantized planes with Q.
+// CHECK:           arith.mulf
 // CHECK:           vector.fma
 // CHECK:           memref.store
 // Online softmax: exp is a polynomial, not a libm call per lane.
@@ -133,4 +143,46 @@ func.func @mha(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xsi8>,
        value_quant = #quantkv.per_channel<axis = 3>}
       : tensor<1x1x1x128xf32>
   return %o : tensor<1x1x1x128xf32>
+}
+
+// -----
+
+// int4 V with a scale per 32 channels: V rows are read as nibble planes, the
+// accumulators hold even/odd planes, and the output row is interleaved back
+// into storage order once, in the finalization.
+
+// CHECK-LABEL: func.func private @planes_sdpa_item(
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           vector.load {{.*}} : memref<1x2x256x32xi8>, vector<16xi8>
+// CHECK:           arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK:           arith.shrui
+// CHECK-NOT:       vector.interleave
+// CHECK:           llvm.call @__quantkv_vpermps_512
+// CHECK:           vector.fma
+// CHECK:         vector.shuffle {{.*}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23] : vector<16xf32>, vector<16xf32>
+// CHECK:         vector.shuffle {{.*}} [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31] : vector<16xf32>, vector<16xf32>
+
+// ALLOC-LABEL: func.func private @planes_sdpa_item(
+// ALLOC:         memref.alloca() {{.*}} : memref<1x64xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<1x64xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<1x64xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<4x1xf32>
+// ALLOC:         memref.alloca() {{.*}} : memref<64xf32>
+// ALLOC-LABEL: func.func @planes(
+// ALLOC:         memref.alloc(){{.*}}: memref<1x2x1x64xf32>
+
+// TILE-LABEL: func.func @planes(
+
+func.func @planes(%q: tensor<1x2x1x64xf32>, %k: tensor<1x2x256x64xsi4>,
+                  %ks: tensor<1x2x256x2xf32>, %v: tensor<1x2x256x64xui4>,
+                  %vs: tensor<1x2x256x2xf32>) -> tensor<1x2x1x64xf32> {
+  %init = tensor.empty() : tensor<1x2x1x64xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x2x1x64xf32>)
+      k(%k : tensor<1x2x256x64xsi4>) k_scale(%ks : tensor<1x2x256x2xf32>)
+      v(%v : tensor<1x2x256x64xui4>) v_scale(%vs : tensor<1x2x256x2xf32>)
+      outs(%init : tensor<1x2x1x64xf32>)
+      {key_quant = #quantkv.per_group<[1, 1, 1, 32]>,
+       value_quant = #quantkv.per_group<[1, 1, 1, 32]>}
+      : tensor<1x2x1x64xf32>
+  return %o : tensor<1x2x1x64xf32>
 }

@@ -92,6 +92,14 @@ struct CacheOperandPlan {
   /// The scale does not depend on the token: it is folded into Q (K) or
   /// applied after the softmax-weighted sum (V) instead of per element.
   bool tokenInvariant = true;
+  /// 4-bit rows are read as two planes instead of in storage order: the
+  /// 16 bytes of each 32-element block widen to i32 lanes whose low nibbles
+  /// (elements 0, 2, .., 30) and high nibbles (1, 3, .., 31) become two f32
+  /// vectors with shifts only, no interleaving shuffle. Vector 2c of a row
+  /// then holds the even elements of block c and vector 2c + 1 its odd ones;
+  /// the kernel permutes Q (for K) and the accumulators (for V) to match.
+  /// Requires a scale that is constant over each 32-element block.
+  bool splitNibbles = false;
 };
 
 /// The complete tiling and numerics plan of one quantkv.sdpa.
