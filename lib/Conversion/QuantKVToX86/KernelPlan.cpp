@@ -26,8 +26,9 @@ static int64_t largestDivisorAtMost(int64_t n, int64_t limit) {
 static LogicalResult planCacheOperand(SdpaOp op, Value cache, Value scale,
                                       Value zeroPoint,
                                       GranularityAttrInterface granularity,
-                                      int64_t lanes, CacheOperandPlan &plan,
-                                      StringRef name, std::string &reason) {
+                                      int64_t lanes, bool foldableScales,
+                                      CacheOperandPlan &plan, StringRef name,
+                                      std::string &reason) {
   auto cacheType = cast<RankedTensorType>(cache.getType());
   Type element = cacheType.getElementType();
   plan.elementType = element;
@@ -61,7 +62,7 @@ static LogicalResult planCacheOperand(SdpaOp op, Value cache, Value scale,
     plan.zeroPointPacked = zpInt && zpInt.getWidth() == 4;
     plan.zeroPointLastDim = zpType.getRank() ? zpType.getShape().back() : 1;
   }
-  plan.tokenInvariant = plan.scaleShape[2] == 1;
+  plan.tokenInvariant = foldableScales && plan.scaleShape[2] == 1;
   int64_t gd = plan.groupShape[3];
   if (plan.scaleShape[3] == 1)
     plan.alongD = ScaleAlongD::PerRow;
@@ -126,12 +127,19 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   plan.queryType = op.getQuery().getType().getElementType();
   plan.outputType = op.getInit().getType().getElementType();
 
+  // bf16/f16 math rounds K' and V' themselves, (x - zp) * scale, before each
+  // contraction: moving a token-invariant scale out of the loop would round
+  // (x - zp) instead, so those modes scale every element.
+  bool foldableScales =
+      plan.mathMode != MathMode::bf16 && plan.mathMode != MathMode::f16;
   if (failed(planCacheOperand(op, op.getKey(), op.getKeyScale(),
                               op.getKeyZeroPoint(), op.getKeyQuantAttr(),
-                              plan.lanes, plan.key, "key", reason)) ||
+                              plan.lanes, foldableScales, plan.key, "key",
+                              reason)) ||
       failed(planCacheOperand(op, op.getValue(), op.getValueScale(),
                               op.getValueZeroPoint(), op.getValueQuantAttr(),
-                              plan.lanes, plan.value, "value", reason)))
+                              plan.lanes, foldableScales, plan.value, "value",
+                              reason)))
     return failure();
 
   if (auto causal = op.getCausalAttr()) {
