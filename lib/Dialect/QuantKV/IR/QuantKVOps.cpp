@@ -42,34 +42,27 @@ static LogicalResult verifyQuantParams(Operation *op, ShapedType srcType,
 }
 
 //===----------------------------------------------------------------------===//
-// DequantizeOp
+// DequantizeOp and QuantizeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult DequantizeOp::verify() {
-  if (getInput().getType().getShape() != getResult().getType().getShape())
-    return emitOpError() << "'result' shape ("
-                         << typeToString(getResult().getType())
-                         << ") must equal 'input' shape ("
-                         << typeToString(getInput().getType()) << ")";
-  return verifyQuantParams(*this, getInput().getType(), getScale().getType(),
-                           getZeroPoint(), getGranularity(), "input", "scale",
-                           "zero_point");
+/// The rules dequantize and quantize share: an element-wise op whose result
+/// has the input's shape, with scale/zero point fitting the granularity.
+template <typename OpTy>
+static LogicalResult verifyElementwiseQuantOp(OpTy op) {
+  auto inputType = cast<RankedTensorType>(op.getInput().getType());
+  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  if (inputType.getShape() != resultType.getShape())
+    return op.emitOpError() << "'result' shape (" << typeToString(resultType)
+                            << ") must equal 'input' shape ("
+                            << typeToString(inputType) << ")";
+  return verifyQuantParams(op, inputType, op.getScale().getType(),
+                           op.getZeroPoint(), op.getGranularity(), "input",
+                           "scale", "zero_point");
 }
 
-//===----------------------------------------------------------------------===//
-// QuantizeOp
-//===----------------------------------------------------------------------===//
+LogicalResult DequantizeOp::verify() { return verifyElementwiseQuantOp(*this); }
 
-LogicalResult QuantizeOp::verify() {
-  if (getInput().getType().getShape() != getResult().getType().getShape())
-    return emitOpError() << "'result' shape ("
-                         << typeToString(getResult().getType())
-                         << ") must equal 'input' shape ("
-                         << typeToString(getInput().getType()) << ")";
-  return verifyQuantParams(*this, getInput().getType(), getScale().getType(),
-                           getZeroPoint(), getGranularity(), "input", "scale",
-                           "zero_point");
-}
+LogicalResult QuantizeOp::verify() { return verifyElementwiseQuantOp(*this); }
 
 //===----------------------------------------------------------------------===//
 // TypecastOp
