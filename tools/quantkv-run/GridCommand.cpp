@@ -91,7 +91,7 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
   Args args(argv,
             {"types", "v-types", "zp", "granularities", "masks", "gqa",
              "kv-lens", "q-lens", "head-dim", "kv-heads", "math", "k-layout",
-             "causal-align", "seed", "opt-level"},
+             "causal-align", "seed", "opt-level", "target"},
             {"quiet"});
   std::vector<ElementKind> types;
   for (const std::string &t : args.getList("types", {"s4", "u4", "s8", "u8"})) {
@@ -163,6 +163,7 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
     args.fail("unknown --causal-align '" + text + "'");
   SdpaRunOptions options;
   options.check = true;
+  options.target = parseTarget(args);
   options.optLevel = static_cast<unsigned>(args.getInt("opt-level", 0, 0));
   if (options.optLevel > 3)
     args.fail("--opt-level must be 0 to 3");

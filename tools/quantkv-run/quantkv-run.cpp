@@ -55,7 +55,7 @@ GRID OPTIONS (quantkv-run grid)
   per_group_d,per_group_s   --masks none,causal,explicit   --gqa 1,4
   --kv-lens 1,17,128   --q-lens 1,3   --head-dim 32   --kv-heads 2
   --math f32   --k-layout bsd   --causal-align bottom_right   --seed N
-  --opt-level 0   --quiet (print failures only)
+  --opt-level 0   --target reference|cpu   --quiet (print failures only)
   Sq cycles through --q-lens from one configuration to the next (it does not
   multiply the grid).
   Prints one line per configuration and "N passed, M failed"; exit 1 on a
