@@ -66,15 +66,9 @@ struct QuantKVLowerToLinalgPass
     MLIRContext *ctx = &getContext();
     StorageTypeConverter converter;
     ConversionTarget target(*ctx);
-    target.addIllegalDialect<QuantKVDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
-    // Upstream ops stay as they are; signless i4 operands they take from the
-    // converted signature are unpacked by the converter's materialization.
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    target.addDynamicallyLegalOp<tensor::BitcastOp, tensor::ExpandShapeOp,
-                                 tensor::CollapseShapeOp>(
-        [](Operation *op) { return !isQuantizedStorageTensorOp(op); });
+    configureQuantKVToLinalgTarget(target);
     RewritePatternSet patterns(ctx);
     populateQuantKVToLinalgConversionPatterns(converter, patterns);
     populateStorageSignatureConversion(converter, patterns, target);
@@ -88,6 +82,14 @@ struct QuantKVLowerToLinalgPass
   }
 };
 } // namespace
+
+void mlir::quantkv::configureQuantKVToLinalgTarget(ConversionTarget &target) {
+  target.addIllegalDialect<QuantKVDialect>();
+  target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+  target.addDynamicallyLegalOp<tensor::BitcastOp, tensor::ExpandShapeOp,
+                               tensor::CollapseShapeOp>(
+      [](Operation *op) { return !isQuantizedStorageTensorOp(op); });
+}
 
 void mlir::quantkv::populateDecomposeLinalgAggregatePatterns(
     RewritePatternSet &patterns) {

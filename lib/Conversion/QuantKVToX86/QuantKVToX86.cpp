@@ -60,16 +60,16 @@ struct QuantKVLowerToX86Pass
 
     StorageTypeConverter converter;
     ConversionTarget target(*ctx);
-    target.addIllegalDialect<QuantKVDialect>();
     target.addLegalDialect<arith::ArithDialect, math::MathDialect,
                            memref::MemRefDialect, scf::SCFDialect,
                            vector::VectorDialect, tensor::TensorDialect,
                            bufferization::BufferizationDialect,
                            linalg::LinalgDialect, x86vector::X86VectorDialect,
                            amx::AMXDialect>();
-    // The reference patterns lower whatever is left with their linalg ops
-    // and upstream ops they take unpacked operands from.
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    // The reference patterns lower whatever the kernel declines, so the
+    // target is theirs (quantkv ops and tensor ops on quantized storage
+    // illegal, the rest legal).
+    configureQuantKVToLinalgTarget(target);
     RewritePatternSet patterns(ctx);
     populateQuantKVToX86ConversionPatterns(converter, patterns, options,
                                            /*benefit=*/2);

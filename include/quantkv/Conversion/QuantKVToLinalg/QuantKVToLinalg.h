@@ -48,6 +48,13 @@ void populateStorageTensorOpPatterns(const TypeConverter &converter,
 /// they touch si*/ui* values (and so must not survive the conversion).
 bool isQuantizedStorageTensorOp(Operation *op);
 
+/// Makes illegal what populateQuantKVToLinalgConversionPatterns rewrites:
+/// every quantkv op and the tensor ops above when they touch si*/ui*
+/// values. Every other op stays legal: signless i4 operands it takes from a
+/// converted signature are unpacked by the converter's materialization.
+/// Every pass that uses those patterns configures its target with this.
+void configureQuantKVToLinalgTarget(ConversionTarget &target);
+
 /// All of the above. `converter` must be (or extend) StorageTypeConverter.
 void populateQuantKVToLinalgConversionPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns);
