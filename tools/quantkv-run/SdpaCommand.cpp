@@ -7,6 +7,7 @@
 
 #include "Commands.h"
 
+#include "quantkv/Runtime/CpuFeatures.h"
 #include "quantkv/Testing/Npy.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -27,7 +28,7 @@ std::set<std::string> quantkv_run::sdpaFlags() {
 
 std::set<std::string> quantkv_run::sdpaSwitches() {
   std::set<std::string> switches = sdpaConfigSwitches();
-  switches.insert({"check", "json", "help", "print-mlir"});
+  switches.insert({"check", "json", "help", "print-mlir", "amx"});
   return switches;
 }
 
@@ -163,6 +164,9 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
   SdpaRunOptions options;
   options.target = target;
   options.check = args.has("check");
+  options.amx = args.has("amx");
+  if (options.amx && target != Target::Cpu)
+    args.fail("--amx needs --target cpu");
   options.repeat = args.getInt("repeat", 1, 1);
   options.optLevel = static_cast<unsigned>(args.getInt("opt-level", 2, 0));
   if (options.optLevel > 3)
@@ -208,6 +212,13 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
   } else {
     std::printf("sdpa %s target=%s\n", config.describe().c_str(),
                 targetName(target));
+    if (target == Target::Cpu)
+      // The variant the kernel's run-time dispatch takes: the same query
+      // (quantkv_cpu_has_amx) the compiled code calls.
+      std::printf("x86 variant: %s (amx variant %s)\n",
+                  result.amxCompiled && quantkv_cpu_has_amx() ? "amx"
+                                                              : "avx512",
+                  result.amxCompiled ? "compiled" : "not compiled");
     std::printf("time: compile %.1f ms, run %.3f ms (median of %lld; "
                 "information only)\n",
                 result.compileMs, result.runMs,

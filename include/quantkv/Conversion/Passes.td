@@ -57,7 +57,12 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
            "Keys processed per online-softmax step">,
     Option<"enableAmx", "enable-amx", "bool", /*default=*/"false",
-           "Emit the AMX (bf16/int8 tile) variant of the kernel">,
+           "Also emit an AMX variant of each work item (bf16 math, head dim "
+           "a multiple of 32: Q.K scores on bf16 tiles via amx.tile_mulf), "
+           "with its own target features, called instead of the AVX-512 one "
+           "when quantkv_cpu_has_amx() reports usable AMX at run time "
+           "(QUANTKV_DISABLE_AMX=1 forces AVX-512); other configurations get "
+           "no AMX variant">,
   ];
 }
 
