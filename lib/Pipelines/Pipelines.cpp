@@ -98,6 +98,8 @@ void mlir::quantkv::buildCpuPipeline(OpPassManager &pm,
   x86.enableAmx = options.enableAmx;
   pm.addPass(createQuantKVFuseSdpaPass());
   pm.addPass(createQuantKVLowerToX86Pass(x86));
+  if (options.emulateAmx)
+    pm.addPass(createQuantKVEmulateAmxPass());
   pm.addPass(createCanonicalizerPass());
   buildLowerToLLVMWithOpenMPPipeline(pm);
 }

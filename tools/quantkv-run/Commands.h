@@ -41,7 +41,7 @@ std::string compileText(mlir::MLIRContext &ctx, const std::string &text,
                         const std::string &passes, unsigned optLevel,
                         std::unique_ptr<mlir::quantkv::JitModule> &jit,
                         double &compileMs, bool enableAmx = false,
-                        bool *amxCompiled = nullptr);
+                        bool *amxCompiled = nullptr, bool emulateAmx = false);
 
 /// Options of one SDPA run.
 struct SdpaRunOptions {
@@ -51,6 +51,8 @@ struct SdpaRunOptions {
   bool check = false;
   /// Compile the AMX variant of the x86 kernel too (cpu target).
   bool amx = false;
+  /// Testing: run the AMX variant with emulated tile ops.
+  bool emulateAmx = false;
 };
 
 /// What one SDPA run produced.

@@ -81,7 +81,7 @@ std::string quantkv_run::compileText(MLIRContext &ctx, const std::string &text,
                                      unsigned optLevel,
                                      std::unique_ptr<quantkv::JitModule> &jit,
                                      double &compileMs, bool enableAmx,
-                                     bool *amxCompiled) {
+                                     bool *amxCompiled, bool emulateAmx) {
   if (target == Target::Spirv)
     return "target spirv is not available in quantkv-run (no Vulkan runner "
            "in this build)";
@@ -112,7 +112,8 @@ std::string quantkv_run::compileText(MLIRContext &ctx, const std::string &text,
       (void)parsePassPipeline(pre, pm, llvm::errs());
     if (target == Target::Cpu) {
       quantkv::CpuPipelineOptions cpu;
-      cpu.enableAmx = enableAmx;
+      cpu.enableAmx = enableAmx || emulateAmx;
+      cpu.emulateAmx = emulateAmx;
       quantkv::buildCpuPipeline(pm, cpu);
     } else {
       quantkv::buildReferencePipeline(pm);
@@ -150,7 +151,7 @@ SdpaRunResult quantkv_run::runSdpa(MLIRContext &ctx, const SdpaConfig &config,
   result.error =
       compileText(ctx, emitSdpaModule(config), "sdpa.mlir", options.target, "",
                   options.optLevel, jit, result.compileMs, options.amx,
-                  &result.amxCompiled);
+                  &result.amxCompiled, options.emulateAmx);
   if (!result.error.empty())
     return result;
 

@@ -28,7 +28,7 @@ std::set<std::string> quantkv_run::sdpaFlags() {
 
 std::set<std::string> quantkv_run::sdpaSwitches() {
   std::set<std::string> switches = sdpaConfigSwitches();
-  switches.insert({"check", "json", "help", "print-mlir", "amx"});
+  switches.insert({"check", "json", "help", "print-mlir", "amx", "emulate-amx"});
   return switches;
 }
 
@@ -164,9 +164,10 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
   SdpaRunOptions options;
   options.target = target;
   options.check = args.has("check");
-  options.amx = args.has("amx");
+  options.emulateAmx = args.has("emulate-amx");
+  options.amx = args.has("amx") || options.emulateAmx;
   if (options.amx && target != Target::Cpu)
-    args.fail("--amx needs --target cpu");
+    args.fail("--amx and --emulate-amx need --target cpu");
   options.repeat = args.getInt("repeat", 1, 1);
   options.optLevel = static_cast<unsigned>(args.getInt("opt-level", 2, 0));
   if (options.optLevel > 3)
@@ -216,8 +217,10 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
       // The variant the kernel's run-time dispatch takes: the same query
       // (quantkv_cpu_has_amx) the compiled code calls.
       std::printf("x86 variant: %s (amx variant %s)\n",
-                  result.amxCompiled && quantkv_cpu_has_amx() ? "amx"
-                                                              : "avx512",
+                  !result.amxCompiled          ? "avx512"
+                  : options.emulateAmx         ? "amx-emulated"
+                  : quantkv_cpu_has_amx() != 0 ? "amx"
+                                               : "avx512",
                   result.amxCompiled ? "compiled" : "not compiled");
     std::printf("time: compile %.1f ms, run %.3f ms (median of %lld; "
                 "information only)\n",

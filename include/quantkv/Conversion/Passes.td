@@ -66,4 +66,22 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
   ];
 }
 
+def QuantKVEmulateAmxPass : Pass<"quantkv-emulate-amx", "::mlir::ModuleOp"> {
+  let summary = "Testing: run the AMX kernel variant without AMX";
+  let description = [{
+    Replaces every amx tile op by scalar loops over memref scratch with the
+    instructions' semantics (tdpbf16ps: each f32 lane accumulates the two
+    bf16 products of a pair; tdpbusd: four u8 x s8 products), and every call
+    of `quantkv_cpu_has_amx` by 1, so that the AMX variant of the x86 kernel
+    executes, slowly, on CPUs without AMX. It checks the variant's data
+    layout and indexing against the reference; it says nothing about the
+    AMX hardware itself. Run it after `quantkv-lower-to-x86`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // QUANTKV_CONVERSION_PASSES_TD

@@ -28,6 +28,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Also compile the AMX variant of the x86 kernel, chosen "
                      "at run time when the CPU has usable AMX"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> emulateAmx{
+      *this, "emulate-amx",
+      llvm::cl::desc("Testing: with enable-amx, run the AMX variant with its "
+                     "tile ops emulated by scalar loops "
+                     "(quantkv-emulate-amx), whatever the CPU"),
+      llvm::cl::init(false)};
 };
 
 /// quantkv-cpu-pipeline: quantkv-fuse-sdpa, quantkv-lower-to-x86, then the
