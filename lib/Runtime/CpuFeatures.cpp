@@ -34,9 +34,9 @@ bool mlir::quantkv::detectUsableAmx() {
     return false; // no OSXSAVE: xgetbv is unavailable
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
     return false;
-  constexpr unsigned kAmxBf16 = 1u << 22, kAmxTile = 1u << 24;
-  if ((edx & (kAmxTile | kAmxBf16)) != (kAmxTile | kAmxBf16))
-    return false;
+  constexpr unsigned kAmx = (1u << 22) | (1u << 24) | (1u << 25);
+  if ((edx & kAmx) != kAmx)
+    return false; // AMX-BF16, AMX-TILE and AMX-INT8
   constexpr uint64_t kTileState = (1ull << 17) | (1ull << 18);
   if ((readXcr0() & kTileState) != kTileState)
     return false;

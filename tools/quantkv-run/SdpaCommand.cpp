@@ -28,7 +28,8 @@ std::set<std::string> quantkv_run::sdpaFlags() {
 
 std::set<std::string> quantkv_run::sdpaSwitches() {
   std::set<std::string> switches = sdpaConfigSwitches();
-  switches.insert({"check", "json", "help", "print-mlir", "amx", "emulate-amx"});
+  switches.insert(
+      {"check", "json", "help", "print-mlir", "amx", "emulate-amx"});
   return switches;
 }
 

@@ -40,7 +40,8 @@ std::set<std::string> cpuinfoFlags() {
 
 bool cpuinfoHasAmx() {
   std::set<std::string> flags = cpuinfoFlags();
-  return flags.count("amx_tile") && flags.count("amx_bf16");
+  return flags.count("amx_tile") && flags.count("amx_bf16") &&
+         flags.count("amx_int8");
 }
 
 /// Sets (or, with null, unsets) QUANTKV_DISABLE_AMX for one scope.

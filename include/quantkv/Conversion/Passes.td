@@ -57,8 +57,10 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
            "Keys processed per online-softmax step">,
     Option<"enableAmx", "enable-amx", "bool", /*default=*/"false",
-           "Also emit an AMX variant of each work item (bf16 math, head dim "
-           "a multiple of 32: Q.K scores on bf16 tiles via amx.tile_mulf), "
+           "Also emit an AMX variant of each work item (Q.K scores on AMX "
+           "tiles: bf16 math with a head dim that is a multiple of 32 via "
+           "amx.tile_mulf, int8 math with per-token K scales and a head dim "
+           "that is a multiple of 64 via amx.tile_muli), "
            "with its own target features, called instead of the AVX-512 one "
            "when quantkv_cpu_has_amx() reports usable AMX at run time "
            "(QUANTKV_DISABLE_AMX=1 forces AVX-512); other configurations get "

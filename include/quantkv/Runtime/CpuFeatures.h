@@ -10,8 +10,9 @@
 // with a variant for an optional extension asks here which one to call).
 //
 // AMX is usable on Linux only when all of these hold:
-//   * CPUID.(EAX=7,ECX=0):EDX reports AMX-TILE (bit 24) and AMX-BF16
-//     (bit 22), the instructions the AMX kernel variant executes;
+//   * CPUID.(EAX=7,ECX=0):EDX reports AMX-TILE (bit 24), AMX-BF16 (bit 22)
+//     and AMX-INT8 (bit 25), the instructions the AMX kernel variants
+//     execute (every AMX CPU so far has all three);
 //   * the OS enabled the tile state in XCR0 (XTILECFG bit 17, XTILEDATA
 //     bit 18; read with xgetbv after checking OSXSAVE);
 //   * the kernel grants this process the dynamically enabled XTILEDATA
@@ -40,7 +41,7 @@ namespace mlir::quantkv {
 /// The C symbol kernels call to choose their AMX variant.
 inline constexpr const char *kCpuHasAmxSymbol = "quantkv_cpu_has_amx";
 
-/// Uncached: the CPU reports AMX-TILE and AMX-BF16, the OS enabled the tile
+/// Uncached: the CPU reports AMX-TILE/BF16/INT8, the OS enabled the tile
 /// state, and the kernel granted the tile-data permission (requested here).
 /// Ignores QUANTKV_DISABLE_AMX.
 bool detectUsableAmx();

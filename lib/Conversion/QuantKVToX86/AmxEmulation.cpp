@@ -63,17 +63,16 @@ private:
   /// for r < rows, c < cols: body(r, c).
   void forEach(int64_t rows, int64_t cols,
                function_ref<void(Value, Value)> body) {
-    scf::ForOp::create(
-        b, loc, cIdx(0), cIdx(rows), cIdx(1), ValueRange{},
-        [&](OpBuilder &, Location, Value r, ValueRange) {
-          scf::ForOp::create(b, loc, cIdx(0), cIdx(cols), cIdx(1),
-                             ValueRange{},
+    scf::ForOp::create(b, loc, cIdx(0), cIdx(rows), cIdx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value r, ValueRange) {
+                         scf::ForOp::create(
+                             b, loc, cIdx(0), cIdx(cols), cIdx(1), ValueRange{},
                              [&](OpBuilder &, Location, Value c, ValueRange) {
                                body(r, c);
                                scf::YieldOp::create(b, loc);
                              });
-          scf::YieldOp::create(b, loc);
-        });
+                         scf::YieldOp::create(b, loc);
+                       });
   }
 
   /// Memory index of tile element (r, c) of a tile op on `base` at
@@ -92,13 +91,11 @@ private:
     if (auto zero = dyn_cast<amx::TileZeroOp>(op)) {
       amx::TileType type = zero.getTileType();
       Value t = scratchFor(type);
-      Value z = arith::ConstantOp::create(
-          b, loc, type.getElementType(),
-          b.getZeroAttr(type.getElementType()));
-      forEach(type.getDimSize(0), type.getDimSize(1),
-              [&](Value r, Value c) {
-                memref::StoreOp::create(b, loc, z, t, ValueRange{r, c});
-              });
+      Value z = arith::ConstantOp::create(b, loc, type.getElementType(),
+                                          b.getZeroAttr(type.getElementType()));
+      forEach(type.getDimSize(0), type.getDimSize(1), [&](Value r, Value c) {
+        memref::StoreOp::create(b, loc, z, t, ValueRange{r, c});
+      });
       tiles[zero.getResult()] = t;
       return success();
     }
@@ -151,8 +148,7 @@ private:
   LogicalResult emulateDot(amx::TileType resType, Value lhs, Value rhs,
                            Value acc, Value res, int64_t group, bool zextLhs,
                            bool zextRhs) {
-    Value a = tiles.lookup(lhs), bt = tiles.lookup(rhs),
-          c = tiles.lookup(acc);
+    Value a = tiles.lookup(lhs), bt = tiles.lookup(rhs), c = tiles.lookup(acc);
     auto lhsType = cast<amx::TileType>(lhs.getType());
     int64_t kPairs = lhsType.getDimSize(1) / group;
     Value t = scratchFor(resType);
@@ -165,40 +161,38 @@ private:
         return arith::ExtUIOp::create(b, loc, accType, v);
       return arith::ExtSIOp::create(b, loc, accType, v);
     };
-    forEach(resType.getDimSize(0), resType.getDimSize(1),
-            [&](Value m, Value n) {
-              Value init =
-                  memref::LoadOp::create(b, loc, c, ValueRange{m, n});
-              auto loop = scf::ForOp::create(
-                  b, loc, cIdx(0), cIdx(kPairs), cIdx(1), ValueRange{init},
-                  [&](OpBuilder &, Location, Value k, ValueRange args) {
-                    Value sum = args[0];
-                    for (int64_t i = 0; i < group; ++i) {
-                      Value ka = arith::AddIOp::create(
-                          b, loc, arith::MulIOp::create(b, loc, k, cIdx(group)),
-                          cIdx(i));
-                      Value nb = arith::AddIOp::create(
-                          b, loc, arith::MulIOp::create(b, loc, n, cIdx(group)),
-                          cIdx(i));
-                      Value x = widen(
-                          memref::LoadOp::create(b, loc, a, ValueRange{m, ka}),
-                          zextLhs);
-                      Value y = widen(
-                          memref::LoadOp::create(b, loc, bt, ValueRange{k, nb}),
-                          zextRhs);
-                      sum = isFloat
-                                ? math::FmaOp::create(b, loc, x, y, sum)
-                                      .getResult()
-                                : arith::AddIOp::create(
-                                      b, loc, sum,
-                                      arith::MulIOp::create(b, loc, x, y))
-                                      .getResult();
-                    }
-                    scf::YieldOp::create(b, loc, sum);
-                  });
-              memref::StoreOp::create(b, loc, loop.getResult(0), t,
-                                      ValueRange{m, n});
-            });
+    forEach(
+        resType.getDimSize(0), resType.getDimSize(1), [&](Value m, Value n) {
+          Value init = memref::LoadOp::create(b, loc, c, ValueRange{m, n});
+          auto loop = scf::ForOp::create(
+              b, loc, cIdx(0), cIdx(kPairs), cIdx(1), ValueRange{init},
+              [&](OpBuilder &, Location, Value k, ValueRange args) {
+                Value sum = args[0];
+                for (int64_t i = 0; i < group; ++i) {
+                  Value ka = arith::AddIOp::create(
+                      b, loc, arith::MulIOp::create(b, loc, k, cIdx(group)),
+                      cIdx(i));
+                  Value nb = arith::AddIOp::create(
+                      b, loc, arith::MulIOp::create(b, loc, n, cIdx(group)),
+                      cIdx(i));
+                  Value x = widen(
+                      memref::LoadOp::create(b, loc, a, ValueRange{m, ka}),
+                      zextLhs);
+                  Value y = widen(
+                      memref::LoadOp::create(b, loc, bt, ValueRange{k, nb}),
+                      zextRhs);
+                  sum = isFloat
+                            ? math::FmaOp::create(b, loc, x, y, sum).getResult()
+                            : arith::AddIOp::create(
+                                  b, loc, sum,
+                                  arith::MulIOp::create(b, loc, x, y))
+                                  .getResult();
+                }
+                scf::YieldOp::create(b, loc, sum);
+              });
+          memref::StoreOp::create(b, loc, loop.getResult(0), t,
+                                  ValueRange{m, n});
+        });
     tiles[res] = t;
     return success();
   }

@@ -27,7 +27,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
-#include "quantkv/Conversion/QuantKVToX86/AmxScores.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -38,6 +37,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "quantkv/Conversion/QuantKVToX86/AmxScores.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -755,6 +755,9 @@ private:
 
   void emitWorkItem(Value w);
   void emitAmxWorkItem(Value w);
+  void emitAmxScores(const AmxTileScratch &scratch, Value bi, Value hkv,
+                     Value j0, Value n, Value qbfBuf, Value qi8Buf, Value rsBuf,
+                     Value sBuf);
   void emitMerge(Value item);
   void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body,
                    function_ref<void(Value)> amxBody = nullptr);
@@ -940,19 +943,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
     // vector score loops below then cover no keys.
     Value nVector = n;
     if (amxScores) {
-      emitAmxTileScores(b, loc, p, amxScratch, n, qbfBuf, rsBuf, sBuf,
-                        [&](Value jj) {
-                          Value j = addi(j0, jj);
-                          Value ahead = arith::MinUIOp::create(
-                              b, loc, addi(j, cIdx(T)), cIdx(p.kvLen - 1));
-                          prefetchRow(ck, buf.key, buf.keyScale, bi, hkv,
-                                      ahead, p.headDim);
-                          prefetchRow(p.value, buf.value, buf.valueScale, bi,
-                                      hkv, j, p.valueHeadDim);
-                          return loadDequantized(ck, buf.key, buf.keyScale,
-                                                 buf.keyZeroPoint, bi, hkv, j,
-                                                 0, dVecs);
-                        });
+      emitAmxScores(amxScratch, bi, hkv, j0, n, qbfBuf, qi8Buf, rsBuf, sBuf);
       nVector = cIdx(0);
     }
     // Scores: each K row is unpacked and dequantized once for all rows.
@@ -1248,6 +1239,40 @@ void SdpaEmitter::emitAmxWorkItem(Value w) {
   amx.emitWorkItem(w);
 }
 
+/// The AMX item's scores of the tile of keys [j0, j0 + n) (AmxScores.h).
+void SdpaEmitter::emitAmxScores(const AmxTileScratch &scratch, Value bi,
+                                Value hkv, Value j0, Value n, Value qbfBuf,
+                                Value qi8Buf, Value rsBuf, Value sBuf) {
+  const CacheOperandPlan &ck = p.key;
+  // The prefetches of the vector score loop: the next tile's K row and this
+  // tile's V row.
+  auto prefetch = [&](Value j) {
+    Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(p.kvTile)),
+                                         cIdx(p.kvLen - 1));
+    prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
+    prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j, p.valueHeadDim);
+  };
+  if (p.mathMode == MathMode::int8) {
+    emitAmxTileScoresInt8(
+        b, loc, p, scratch, n, qi8Buf, rsBuf, sBuf, [&](Value jj) {
+          Value j = addi(j0, jj);
+          prefetch(j);
+          AmxKeyBytes key = loadKeyBytes(b, loc, p, buf.key, bi, hkv, j);
+          Value linear = paramIndex(ck, bi, hkv, j, cIdx(0));
+          key.scale = loadScale(ck, buf.keyScale, linear);
+          key.zeroPoint = loadZeroPoint(ck, buf.keyZeroPoint, linear);
+          return key;
+        });
+    return;
+  }
+  emitAmxTileScores(b, loc, p, scratch, n, qbfBuf, rsBuf, sBuf, [&](Value jj) {
+    Value j = addi(j0, jj);
+    prefetch(j);
+    return loadDequantized(ck, buf.key, buf.keyScale, buf.keyZeroPoint, bi, hkv,
+                           j, 0, p.headDim / p.lanes);
+  });
+}
+
 /// Emits scf.parallel over [0, n) whose body calls a private function
 /// holding `body(iv)`. Outlining keeps each item's scratch (memref.alloca) in
 /// a function entry block: allocated once per call, never growing the stack
@@ -1319,8 +1344,8 @@ void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
 
   auto loopCalling = [&](StringRef callee) {
     Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
-    auto par = scf::ParallelOp::create(b, loc, ValueRange{zero},
-                                       ValueRange{ub}, ValueRange{one});
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{ub},
+                                       ValueRange{one});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(par.getBody()->getTerminator());
     SmallVector<Value> args = {par.getInductionVars()[0]};
@@ -1361,8 +1386,9 @@ void SdpaEmitter::emit() {
         b, loc, MemRefType::get({items, p.rowBlock}, f32));
   }
   auto amxItem = [&](Value w) { emitAmxWorkItem(w); };
-  parallelFor("item", items, [&](Value w) { emitWorkItem(w); },
-              p.amxVariant ? function_ref<void(Value)>(amxItem) : nullptr);
+  parallelFor(
+      "item", items, [&](Value w) { emitWorkItem(w); },
+      p.amxVariant ? function_ref<void(Value)>(amxItem) : nullptr);
   if (p.numSplits > 1)
     parallelFor("merge", items / p.numSplits,
                 [&](Value item) { emitMerge(item); });

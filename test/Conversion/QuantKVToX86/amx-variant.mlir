@@ -85,7 +85,8 @@ func.func @prefill(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x128x64xsi8>,
 
 // -----
 
-// f32 math is not what tdpbf16ps computes: no AMX variant, no query.
+// f32 math is not what the tile multiplies compute: no AMX variant, no
+// query.
 // CHECK-LABEL: // -----
 // CHECK-NOT:   quantkv_cpu_has_amx
 // CHECK-NOT:   amx.
@@ -108,18 +109,37 @@ func.func @strict(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x512x128xsi4>,
 
 // -----
 
-// int8 math has no AMX variant (yet), nor has a head dim that is not a
-// multiple of 32 (a bf16 A tile row is 32 elements).
+// int8 math with one K scale per token: u8 + bias K in the quad layout
+// [D/4][kvTile x 4], tdpbsud (s8 Q rows, zero-extended K) into i32 C tiles,
+// then the per-key scale and zero-point correction.
 // CHECK-LABEL: // -----
-// CHECK-NOT:   quantkv_cpu_has_amx
-// CHECK-NOT:   amx.
+// CHECK-LABEL: func.func private @int8_sdpa_item_amx(
+// CHECK-DAG:     memref.view {{.*}} : memref<4096xi8> to memref<1024xi32>
+// CHECK-DAG:     memref.view {{.*}} : memref<4096xi8> to memref<16x256xi8>
+// CHECK-DAG:     memref.alloca() {{.*}} : memref<4x64xi32>
+// CHECK:         arith.xori {{.*}} : vector<64xi8>
+// CHECK:         vector.scatter
+// CHECK:         amx.tile_zero : !amx.tile<4x16xi32>
+// CHECK:         amx.tile_muli %{{.+}}, %{{.+}} zext, %{{.+}} : !amx.tile<4x64xi8>, !amx.tile<16x64xi8>, !amx.tile<4x16xi32>
+// CHECK-NOT:     amx.tile_muli
+// CHECK:         amx.tile_store {{.*}} : memref<4x64xi32>, !amx.tile<4x16xi32>
+// CHECK:         arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
 // CHECK-LABEL: func.func @int8(
+// CHECK:         call @quantkv_cpu_has_amx()
+// A head dim that is not a multiple of 32 (a bf16 A tile row is 32
+// elements) gets no AMX variant, nor does int8 math with a token-invariant K
+// scale (folded into Q, which is then no longer integer).
+// CHECK-LABEL: // -----
 // CHECK-NOT:   quantkv_cpu_has_amx
 // CHECK-NOT:   amx.
 // CHECK-LABEL: func.func @d48(
 // CHECK-NOT:   quantkv_cpu_has_amx
+// CHECK-NOT:   amx.
+// CHECK-LABEL: func.func @int8_per_channel(
+// CHECK-NOT:   quantkv_cpu_has_amx
 // NOAMX-LABEL: func.func @int8(
 // NOAMX-LABEL: func.func @d48(
+// NOAMX-LABEL: func.func @int8_per_channel(
 func.func @int8(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x256x64xsi8>,
                 %ks: tensor<1x2x256x1xf32>, %v: tensor<1x2x256x64xsi8>,
                 %vs: tensor<1x2x256x1xf32>) -> tensor<1x8x1x64xf32> {
@@ -135,6 +155,8 @@ func.func @int8(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x256x64xsi8>,
   return %o : tensor<1x8x1x64xf32>
 }
 
+// -----
+
 func.func @d48(%q: tensor<1x8x1x48xf32>, %k: tensor<1x2x256x48xsi8>,
                %ks: tensor<1x2x256x1xf32>, %v: tensor<1x2x256x48xsi8>,
                %vs: tensor<1x2x256x1xf32>) -> tensor<1x8x1x48xf32> {
@@ -148,4 +170,19 @@ func.func @d48(%q: tensor<1x8x1x48xf32>, %k: tensor<1x2x256x48xsi8>,
        math_mode = #quantkv.math_mode<bf16>}
       : tensor<1x8x1x48xf32>
   return %o : tensor<1x8x1x48xf32>
+}
+
+func.func @int8_per_channel(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x256x64xsi8>,
+                            %ks: tensor<64xf32>, %v: tensor<1x2x256x64xsi8>,
+                            %vs: tensor<1x2x256x1xf32>) -> tensor<1x8x1x64xf32> {
+  %init = tensor.empty() : tensor<1x8x1x64xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x8x1x64xf32>)
+      k(%k : tensor<1x2x256x64xsi8>) k_scale(%ks : tensor<64xf32>)
+      v(%v : tensor<1x2x256x64xsi8>) v_scale(%vs : tensor<1x2x256x1xf32>)
+      outs(%init : tensor<1x8x1x64xf32>)
+      {key_quant = #quantkv.per_channel<axis = 3>,
+       value_quant = #quantkv.per_group<[1, 1, 1, 64]>,
+       math_mode = #quantkv.math_mode<int8>}
+      : tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
 }

@@ -38,7 +38,7 @@ namespace mlir::quantkv {
 struct X86KernelOptions {
   /// Keys per online-softmax step (a multiple of the vector width).
   int64_t kvTile = 64;
-  /// Also emit the AMX variant of the work item (Q.K scores on bf16 tiles),
+  /// Also emit the AMX variant of the work item (Q.K scores on AMX tiles),
   /// called instead of the AVX-512 one when the CPU running the kernel has
   /// usable AMX (quantkv_cpu_has_amx, see AmxScores.h).
   bool enableAmx = false;
@@ -147,7 +147,8 @@ struct KernelPlan {
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
   /// An AMX variant of the work item is emitted next to the AVX-512 one and
-  /// chosen at run time (enable-amx, bf16 math, D a multiple of 32).
+  /// chosen at run time (enable-amx; bf16 math with D a multiple of 32, or
+  /// int8 math with per-token integer K and D a multiple of 64).
   bool amxVariant = false;
   Type queryType, outputType;
   CacheOperandPlan key, value;
