@@ -189,6 +189,18 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
 
   plan.valueTileInScratch = valueVectors / plan.valueVectorsPerStep > 2;
 
+  // AMX tiles hold at most 16 rows of 64 bytes: a row block of up to 16 Q
+  // rows times 32 bf16 (or 64 int8) of D per tile multiply. bf16 math
+  // rounds both contraction inputs to bf16, which tdpbf16ps multiplies
+  // exactly; int8 math with one K scale per token is an exact integer dot
+  // product (tdpbsud) scaled once per key.
+  bool amxBf16 = plan.mathMode == MathMode::bf16 && plan.headDim % 32 == 0;
+  bool amxInt8 = plan.mathMode == MathMode::int8 &&
+                 k.storage != CacheStorage::Float && !k.tokenInvariant &&
+                 k.alongD == ScaleAlongD::PerRow && plan.headDim % 64 == 0;
+  plan.amxVariant = options.enableAmx && (amxBf16 || amxInt8) &&
+                    plan.rowBlock <= 16 && plan.kvTile % 16 == 0;
+
   // Even/odd nibble planes (see CacheOperandPlan::splitNibbles) for f32
   // contractions of int4 K and V whose scale is constant over 32 elements.
   // The VNNI and bf16 score paths consume K in storage order.

@@ -38,7 +38,9 @@ namespace mlir::quantkv {
 struct X86KernelOptions {
   /// Keys per online-softmax step (a multiple of the vector width).
   int64_t kvTile = 64;
-  /// Emit the AMX variant (lowering only: selected at run time by CPUID).
+  /// Also emit the AMX variant of the work item (Q.K scores on AMX tiles),
+  /// called instead of the AVX-512 one when the CPU running the kernel has
+  /// usable AMX (quantkv_cpu_has_amx, see AmxScores.h).
   bool enableAmx = false;
   /// Parallel work items the decomposition aims for (at least the number of
   /// threads the kernel may run on); splits of the KV length make up for
@@ -144,6 +146,10 @@ struct KernelPlan {
   bool vnniScores = false;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
+  /// An AMX variant of the work item is emitted next to the AVX-512 one and
+  /// chosen at run time (enable-amx; bf16 math with D a multiple of 32, or
+  /// int8 math with per-token integer K and D a multiple of 64).
+  bool amxVariant = false;
   Type queryType, outputType;
   CacheOperandPlan key, value;
 
