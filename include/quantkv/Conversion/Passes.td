@@ -58,6 +58,10 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            "Keys processed per online-softmax step">,
     Option<"enableAmx", "enable-amx", "bool", /*default=*/"false",
            "Emit the AMX (bf16/int8 tile) variant of the kernel">,
+    Option<"prefillMinQueryLen", "prefill-min-query-len", "int64_t",
+           /*default=*/"16",
+           "Query length from which the dedicated prefill kernel is used "
+           "(0: never)">,
   ];
 }
 

@@ -48,6 +48,7 @@ struct QuantKVLowerToX86Pass
     X86KernelOptions options;
     options.kvTile = kvTile;
     options.enableAmx = enableAmx;
+    options.prefillMinQueryLen = prefillMinQueryLen;
     // The JIT compiles for the host, so the host decides the instructions.
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     options.hasVnni = features.lookup("avx512vnni");

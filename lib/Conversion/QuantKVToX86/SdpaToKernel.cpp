@@ -69,7 +69,10 @@ struct SdpaToFusedKernel : public OpConversionPattern<SdpaOp> {
         MemRefType::get(outType.getShape(), outType.getElementType()),
         rewriter.getI64IntegerAttr(64));
 
-    emitSdpaKernel(rewriter, loc, *plan, buffers);
+    if (plan->prefill.enabled)
+      emitPrefillKernel(rewriter, loc, *plan, buffers);
+    else
+      emitSdpaKernel(rewriter, loc, *plan, buffers);
 
     Value result = bufferization::ToTensorOp::create(
         rewriter, loc, outType, buffers.output, /*restrict=*/true,
