@@ -210,8 +210,8 @@ private:
                       Value vTile);
   void scoreBlock(Value jb, Value qT, Value kTile, Value sT);
   void softmaxTile(Value j0, Value n, Value kvEnd, Value bi, Value hq,
-                   ArrayRef<Value> rowI, ArrayRef<Value> rowLimit, Value sT,
-                   Value pT, Value stats);
+                   ArrayRef<Value> rowI, ArrayRef<Value> rowLimit,
+                   Value firstLimit, Value sT, Value pT, Value stats);
   void accumulateBlock(Value m0, int64_t col0, Value n, Value sT, Value vTile,
                        Value acc, Value stats);
   void finalizeRow(Value m, Value bi, Value hq, Value hkv, Value i, Value acc,
@@ -428,14 +428,22 @@ void PrefillEmitter::scoreBlock(Value jb, Value qT, Value kTile, Value sT) {
 /// replaces S^T.
 void PrefillEmitter::softmaxTile(Value j0, Value n, Value kvEnd, Value bi,
                                  Value hq, ArrayRef<Value> rowI,
-                                 ArrayRef<Value> rowLimit, Value sT, Value pT,
-                                 Value stats) {
+                                 ArrayRef<Value> rowLimit, Value firstLimit,
+                                 Value sT, Value pT, Value stats) {
   const int64_t L = p.lanes;
   Value nBlocks = arith::CeilDivUIOp::create(b, loc, n, cIdx(pf.keyBlock));
   Value nScored = muli(nBlocks, cIdx(pf.keyBlock));
   Value nI32 = arith::IndexCastOp::create(b, loc, i32, n);
   Value j0I32 = arith::IndexCastOp::create(b, loc, i32, j0);
   (void)kvEnd;
+  // Every key of the tile is visible to every row of the block.
+  Value interior = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
+                                         cIdx(p.kvTile));
+  if (p.causal)
+    interior = arith::AndIOp::create(
+        b, loc, interior,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                              addi(j0, cIdx(p.kvTile)), firstLimit));
   for (int64_t mv = 0; mv < pf.rowVectors; ++mv) {
     Value col = cIdx(mv * L);
     Value bias = vload(stats, {cIdx(kBias), col});
@@ -467,42 +475,75 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value kvEnd, Value bi,
       (void)i32Vec;
       maskKeyStride = cI32(keyStride);
     }
-    // Pass 1: masked scores and the tile max.
-    Value tileMax = forLoop(
-        cIdx(0), nScored, cIdx(1), {splat(negInf())},
-        [&](Value j, ValueRange acc) -> SmallVector<Value> {
-          Value jI32 = arith::IndexCastOp::create(b, loc, i32, j);
-          Value inTile = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::slt, jI32, nI32);
-          Value valid = splat(inTile);
-          if (p.causal)
-            valid = arith::AndIOp::create(
-                b, loc, valid,
-                arith::CmpIOp::create(
-                    b, loc, arith::CmpIPredicate::slt,
-                    splat(arith::AddIOp::create(b, loc, j0I32, jI32)),
-                    rowLimit[mv]));
-          Value s = vload(sT, {j, col});
-          if (pf.bf16Dot)
-            s = mul(s, splat(softmaxScale));
-          s = sub(s, bias);
-          if (maskFlat) {
-            Value key = arith::AddIOp::create(b, loc, j0I32, jI32);
-            Value off =
-                addi(maskRowOff,
-                     splat(arith::MulIOp::create(b, loc, key, maskKeyStride)));
-            auto mt = VectorType::get({L}, p.maskType);
-            Value pad = arith::ConstantOp::create(
-                b, loc, mt,
-                DenseElementsAttr::get(mt, b.getZeroAttr(p.maskType)));
-            Value mvals = vector::GatherOp::create(
-                b, loc, mt, maskFlat, ValueRange{cIdx(0)}, off, valid, pad);
-            s = add(s, toF32(mvals));
-          }
-          s = arith::SelectOp::create(b, loc, valid, s, splat(negInf()));
-          vstore(s, sT, {j, col});
-          return {maxf(acc[0], s)};
-        })[0];
+    // Pass 1: masked scores and the tile max. Tiles below the causal
+    // diagonal of the whole block (and full, without an explicit mask) skip
+    // the masking: only the diagonal tiles of a block pay for it.
+    bool hasBias = p.key.quantized && p.key.tokenInvariant &&
+                   p.key.hasZeroPoint && !pf.bf16Dot;
+    auto interiorMax = [&]() -> Value {
+      return forLoop(cIdx(0), n, cIdx(1), {splat(negInf())},
+                     [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                       Value s = vload(sT, {j, col});
+                       if (pf.bf16Dot)
+                         s = mul(s, splat(softmaxScale));
+                       if (hasBias)
+                         s = sub(s, bias);
+                       if (pf.bf16Dot || hasBias)
+                         vstore(s, sT, {j, col});
+                       return {maxf(acc[0], s)};
+                     })[0];
+    };
+    auto maskedMax = [&]() -> Value {
+      return forLoop(
+          cIdx(0), nScored, cIdx(1), {splat(negInf())},
+          [&](Value j, ValueRange acc) -> SmallVector<Value> {
+            Value jI32 = arith::IndexCastOp::create(b, loc, i32, j);
+            Value inTile = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::slt, jI32, nI32);
+            Value valid = splat(inTile);
+            if (p.causal)
+              valid = arith::AndIOp::create(
+                  b, loc, valid,
+                  arith::CmpIOp::create(
+                      b, loc, arith::CmpIPredicate::slt,
+                      splat(arith::AddIOp::create(b, loc, j0I32, jI32)),
+                      rowLimit[mv]));
+            Value s = vload(sT, {j, col});
+            if (pf.bf16Dot)
+              s = mul(s, splat(softmaxScale));
+            s = sub(s, bias);
+            if (maskFlat) {
+              Value key = arith::AddIOp::create(b, loc, j0I32, jI32);
+              Value off = addi(maskRowOff, splat(arith::MulIOp::create(
+                                               b, loc, key, maskKeyStride)));
+              auto mt = VectorType::get({L}, p.maskType);
+              Value pad = arith::ConstantOp::create(
+                  b, loc, mt,
+                  DenseElementsAttr::get(mt, b.getZeroAttr(p.maskType)));
+              Value mvals = vector::GatherOp::create(
+                  b, loc, mt, maskFlat, ValueRange{cIdx(0)}, off, valid, pad);
+              s = add(s, toF32(mvals));
+            }
+            s = arith::SelectOp::create(b, loc, valid, s, splat(negInf()));
+            vstore(s, sT, {j, col});
+            return {maxf(acc[0], s)};
+          })[0];
+    };
+    Value tileMax;
+    if (maskFlat) {
+      tileMax = maskedMax();
+    } else {
+      auto ifOp = scf::IfOp::create(b, loc, TypeRange{vecTy}, interior,
+                                    /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+        scf::YieldOp::create(b, loc, interiorMax());
+        b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+        scf::YieldOp::create(b, loc, maskedMax());
+      }
+      tileMax = ifOp.getResult(0);
+    }
     Value mOld = vload(stats, {cIdx(kMax), col});
     Value mNew = maxf(mOld, tileMax);
     // Rows with nothing visible yet keep max -inf and subtract 0 instead
@@ -697,6 +738,8 @@ void PrefillEmitter::emitItem(Value w) {
     rowI.push_back(iv);
     rowLimit.push_back(addi(iv, splat(cI32(p.causalOffset + 1))));
   }
+  // First invisible key of the block's first row (causal).
+  Value firstLimit = addi(i0, cIdx(p.causalOffset + 1));
   Value kvEnd = cIdx(p.kvLen);
   if (p.causal) {
     Value last = arith::MinUIOp::create(b, loc, addi(i0, cIdx(M - 1)), lastRow);
@@ -724,7 +767,8 @@ void PrefillEmitter::emitItem(Value w) {
       for (int64_t c = 0; c < kCols; c += L)
         vstore(zeroK, kTile, {j, cIdx(c)});
     });
-    softmaxTile(j0, n, kvEnd, bi, hq, rowI, rowLimit, sT, pT, stats);
+    softmaxTile(j0, n, kvEnd, bi, hq, rowI, rowLimit, firstLimit, sT, pT,
+                stats);
     forEach(cIdx(0), cIdx(M), cIdx(pf.pvRows), [&](Value m0) {
       for (int64_t col0 = 0; col0 < Dv; col0 += pf.pvVectors * L)
         accumulateBlock(m0, col0, n, pf.bf16Dot ? pT : sT, vTile, acc, stats);
