@@ -209,9 +209,9 @@ private:
   void dequantizeTile(Value bi, Value hkv, Value j0, Value n, Value kTile,
                       Value vTile);
   void scoreBlock(Value jb, Value qT, Value kTile, Value sT);
-  void softmaxTile(Value j0, Value n, Value kvEnd, Value bi, Value hq,
-                   ArrayRef<Value> rowI, ArrayRef<Value> rowLimit,
-                   Value firstLimit, Value sT, Value pT, Value stats);
+  void softmaxTile(Value j0, Value n, Value bi, Value hq, ArrayRef<Value> rowI,
+                   ArrayRef<Value> rowLimit, Value firstLimit, Value sT,
+                   Value pT, Value stats);
   void accumulateBlock(Value m0, int64_t col0, Value n, Value sT, Value vTile,
                        Value acc, Value stats);
   void finalizeRow(Value m, Value bi, Value hq, Value hkv, Value i, Value acc,
@@ -426,16 +426,15 @@ void PrefillEmitter::scoreBlock(Value jb, Value qT, Value kTile, Value sT) {
 /// Online softmax of the tile, 16 rows per vector: mask, running max, exp,
 /// running sum and the rescale factor of each row; P (math-mode rounded)
 /// replaces S^T.
-void PrefillEmitter::softmaxTile(Value j0, Value n, Value kvEnd, Value bi,
-                                 Value hq, ArrayRef<Value> rowI,
-                                 ArrayRef<Value> rowLimit, Value firstLimit,
-                                 Value sT, Value pT, Value stats) {
+void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
+                                 ArrayRef<Value> rowI, ArrayRef<Value> rowLimit,
+                                 Value firstLimit, Value sT, Value pT,
+                                 Value stats) {
   const int64_t L = p.lanes;
   Value nBlocks = arith::CeilDivUIOp::create(b, loc, n, cIdx(pf.keyBlock));
   Value nScored = muli(nBlocks, cIdx(pf.keyBlock));
   Value nI32 = arith::IndexCastOp::create(b, loc, i32, n);
   Value j0I32 = arith::IndexCastOp::create(b, loc, i32, j0);
-  (void)kvEnd;
   // Every key of the tile is visible to every row of the block.
   Value interior = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, n,
                                          cIdx(p.kvTile));
@@ -451,7 +450,6 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value kvEnd, Value bi,
     Value maskRowOff, maskKeyStride;
     if (maskFlat) {
       int64_t rank = p.maskShape.size();
-      auto i32Vec = VectorType::get({L}, i32);
       Value full[4] = {bi, hq, Value(), Value()};
       maskRowOff = splat(cI32(0));
       int64_t stride = 1;
@@ -472,7 +470,6 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value kvEnd, Value bi,
         }
         stride *= p.maskShape[k];
       }
-      (void)i32Vec;
       maskKeyStride = cI32(keyStride);
     }
     // Pass 1: masked scores and the tile max. Tiles below the causal
@@ -679,7 +676,16 @@ void PrefillEmitter::emitItem(Value w) {
   const int64_t M = pf.rows, MV = pf.rowVectors, L = p.lanes;
   const int64_t D = p.headDim, Dv = p.valueHeadDim, T = p.kvTile;
 
-  Value qb = remui(w, pf.numQueryBlocks);
+  // Query blocks alternate from both ends of the head (0, N-1, 1, N-2 ..):
+  // with causal masking late blocks cost more, and the static schedule
+  // hands each thread a contiguous range of items.
+  Value slot = remui(w, pf.numQueryBlocks);
+  Value half = divui(slot, 2);
+  Value fromEnd =
+      arith::SubIOp::create(b, loc, cIdx(pf.numQueryBlocks - 1), half);
+  Value isOdd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                      remui(slot, 2), cIdx(0));
+  Value qb = arith::SelectOp::create(b, loc, isOdd, fromEnd, half);
   Value t = divui(w, pf.numQueryBlocks);
   Value hq = remui(t, p.qHeads);
   Value bi = divui(t, p.qHeads);
@@ -767,8 +773,7 @@ void PrefillEmitter::emitItem(Value w) {
       for (int64_t c = 0; c < kCols; c += L)
         vstore(zeroK, kTile, {j, cIdx(c)});
     });
-    softmaxTile(j0, n, kvEnd, bi, hq, rowI, rowLimit, firstLimit, sT, pT,
-                stats);
+    softmaxTile(j0, n, bi, hq, rowI, rowLimit, firstLimit, sT, pT, stats);
     forEach(cIdx(0), cIdx(M), cIdx(pf.pvRows), [&](Value m0) {
       for (int64_t col0 = 0; col0 < Dv; col0 += pf.pvVectors * L)
         accumulateBlock(m0, col0, n, pf.bf16Dot ? pT : sT, vTile, acc, stats);
