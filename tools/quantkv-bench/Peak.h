@@ -19,14 +19,16 @@ enum class PeakKind {
 };
 
 struct PeakResult {
-  /// GFLOP/s over all threads (median of the repeats).
+  /// GFLOP/s over all threads, from the fastest of the repeats: a peak is
+  /// the best rate the machine delivers (a 3 ms probe is easily slowed by
+  /// other processes, a median would understate it).
   double gflops = 0;
-  double medianUs = 0;
+  double bestUs = 0;
   double flops = 0;
 };
 
 /// Runs independent chains of `kind` on `threads` OpenMP threads (enough
-/// accumulators to cover latency x ports) and returns the achieved rate.
+/// accumulators to cover latency x ports) and returns the best rate.
 PeakResult measurePeak(PeakKind kind, int threads, int warmup, int repeats);
 
 } // namespace mlir::quantkv::bench
