@@ -25,6 +25,9 @@
 // differs from the reference). int8 math quantizes each Q row first and
 // contracts the dequantized row in f32, like the row-block kernel's non-VNNI
 // path.
+// With PrefillPlan::bf16Dot (pass option prefill-bf16-dot) bf16 math runs
+// both products on vdpbf16ps instead, from bf16-pair layouts of Q^T, K', P^T
+// and V'.
 //
 //===----------------------------------------------------------------------===//
 
@@ -399,7 +402,7 @@ void PrefillEmitter::dequantizeTile(Value bi, Value hkv, Value j0, Value n,
 
 /// S^T[jb .. jb + keyBlock)[0 .. M) = K' Q^T: keyBlock x rowVectors
 /// accumulators; per d, rowVectors loads of Q^T and one broadcast K' value
-/// per key (folded into the fma as an embedded broadcast).
+/// per key (a vbroadcastss from L1 shared by the key's rowVectors fmas).
 void PrefillEmitter::scoreBlock(Value jb, Value qT, Value kTile, Value sT) {
   const int64_t KB = pf.keyBlock, MV = pf.rowVectors, L = p.lanes;
   SmallVector<Value> init(KB * MV, splat(cF32(0.0)));
