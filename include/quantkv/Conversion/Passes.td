@@ -65,6 +65,14 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            "when quantkv_cpu_has_amx() reports usable AMX at run time "
            "(QUANTKV_DISABLE_AMX=1 forces AVX-512); other configurations get "
            "no AMX variant">,
+    Option<"prefillMinQueryLen", "prefill-min-query-len", "int64_t",
+           /*default=*/"16",
+           "Query length from which the dedicated prefill kernel is used "
+           "(0: never)">,
+    Option<"prefillBf16Dot", "prefill-bf16-dot", "bool", /*default=*/"false",
+           "Prefill bf16 math on vdpbf16ps (pair layouts) instead of f32 "
+           "FMAs on bf16-rounded values (slower where vdpbf16ps issues at "
+           "a quarter of the FMA rate)">,
   ];
 }
 
