@@ -57,7 +57,8 @@ func.func @gqa(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x512x128xsi4>,
 
 // -----
 
-// Prefill block of 8 rows, D = 64: two D chunks per C tile.
+// A block of 8 query rows (Sq = 8, below the prefill kernel's threshold),
+// D = 64: two D chunks per C tile.
 // CHECK-LABEL: func.func private @prefill_sdpa_item_amx(
 // CHECK:         memref.view {{.*}} to memref<32x128xbf16>
 // CHECK:         amx.tile_zero : !amx.tile<8x16xf32>
@@ -67,7 +68,33 @@ func.func @gqa(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x512x128xsi4>,
 // CHECK-LABEL: func.func @prefill(
 // CHECK:         call @quantkv_cpu_has_amx()
 // NOAMX-LABEL: func.func @prefill(
-func.func @prefill(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x128x64xsi8>,
+func.func @prefill(%q: tensor<1x4x8x64xf32>, %k: tensor<1x4x128x64xsi8>,
+                   %ks: tensor<1x4x128x1xf32>, %v: tensor<1x4x128x64xsi8>,
+                   %vs: tensor<1x4x128x1xf32>) -> tensor<1x4x8x64xf32> {
+  %init = tensor.empty() : tensor<1x4x8x64xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x4x8x64xf32>)
+      k(%k : tensor<1x4x128x64xsi8>) k_scale(%ks : tensor<1x4x128x1xf32>)
+      v(%v : tensor<1x4x128x64xsi8>) v_scale(%vs : tensor<1x4x128x1xf32>)
+      outs(%init : tensor<1x4x8x64xf32>)
+      {key_quant = #quantkv.per_group<[1, 1, 1, 64]>,
+       value_quant = #quantkv.per_group<[1, 1, 1, 64]>,
+       causal = #quantkv.causal<bottom_right>,
+       math_mode = #quantkv.math_mode<bf16>}
+      : tensor<1x4x8x64xf32>
+  return %o : tensor<1x4x8x64xf32>
+}
+
+// -----
+
+// Sq = 16 takes the dedicated prefill kernel, which has no AMX variant (its
+// scores are a register-blocked f32 GEMM): no AMX function, no query.
+// CHECK-LABEL: // -----
+// CHECK-NOT:   quantkv_cpu_has_amx
+// CHECK-NOT:   amx.
+// CHECK-LABEL: func.func @prefill_kernel(
+// CHECK-NOT:   quantkv_cpu_has_amx
+// NOAMX-LABEL: func.func @prefill_kernel(
+func.func @prefill_kernel(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x128x64xsi8>,
                    %ks: tensor<1x4x128x1xf32>, %v: tensor<1x4x128x64xsi8>,
                    %vs: tensor<1x4x128x1xf32>) -> tensor<1x4x16x64xf32> {
   %init = tensor.empty() : tensor<1x4x16x64xf32>
