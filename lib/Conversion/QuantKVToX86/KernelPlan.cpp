@@ -172,6 +172,10 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
        k.alongD == ScaleAlongD::PerVector) &&
       plan.headDim % 64 == 0;
 
+  plan.vnniNibblePlanes = plan.vnniScores &&
+                          k.storage == CacheStorage::Int4 &&
+                          plan.headDim % 128 == 0;
+
   plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
                     !(k.quantized && k.tokenInvariant) &&
                     plan.headDim % 32 == 0;

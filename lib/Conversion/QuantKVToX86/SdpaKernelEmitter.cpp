@@ -650,19 +650,34 @@ private:
         .getResult();
   }
 
-  /// Lane vector of one per-group value for 64 bytes of K starting at D
-  /// index `base`: lane l covers elements base + 4l .. base + 4l + 3.
-  Value laneGroupVector(const CacheOperandPlan &cp, Value bi, Value hi,
-                        Value j, int64_t base,
-                        function_ref<Value(Value)> valueAt) {
-    if (cp.alongD == ScaleAlongD::PerRow)
-      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(0))));
+  /// Lane vector of one per-group value for the 16 i32 lanes of a VNNI
+  /// chunk: lane l covers elements base + l * epl .. base + (l + 1) * epl - 1
+  /// of the row, which lie in one group (groups along D are multiples of
+  /// 16 >= epl). Float parameters of several groups are loaded as one vector
+  /// and spread over the lanes with a shuffle; others are inserted by lane
+  /// masks.
+  Value laneGroupVector(const CacheOperandPlan &cp, Value flat, Value bi,
+                        Value hi, Value j, int64_t base, int64_t epl,
+                        bool floatParam, function_ref<Value(Value)> valueAt) {
+    int64_t span = p.lanes * epl;
     int64_t g = cp.groupShape[3];
+    if (cp.alongD == ScaleAlongD::PerRow || g >= span)
+      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+    int64_t groups = span / g;
+    if (floatParam) {
+      Type elem = cast<MemRefType>(flat.getType()).getElementType();
+      Value v = toF32(vload(VectorType::get({groups}, elem), flat,
+                            {paramIndex(cp, bi, hi, j, cIdx(base))}));
+      SmallVector<int64_t> spread;
+      for (int64_t l = 0; l < p.lanes; ++l)
+        spread.push_back(l * epl / g);
+      return vector::ShuffleOp::create(b, loc, v, v, spread);
+    }
     Value v = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
-    for (int64_t first = g; first < 64; first += g) {
+    for (int64_t first = g; first < span; first += g) {
       SmallVector<bool> lanes;
       for (int64_t l = 0; l < p.lanes; ++l)
-        lanes.push_back(4 * l >= first);
+        lanes.push_back(epl * l >= first);
       auto maskType = VectorType::get({p.lanes}, b.getI1Type());
       Value mask = arith::ConstantOp::create(
           b, loc, maskType, DenseElementsAttr::get(maskType, lanes));
@@ -672,70 +687,104 @@ private:
     return v;
   }
 
-  /// int8 math with VNNI: the scores of token j for every row of the block,
-  /// each an integer dot product of the u8-biased K row with the s8 Q row per
-  /// 4-element lane, corrected for the bias and zero point with the lane sums
-  /// of Q, scaled per group, then summed.
+  /// Elements of K covered by one i32 lane of a VNNI chunk: 8 for int4 read
+  /// as nibble planes (4 even elements in the low-nibble operand, 4 odd in
+  /// the high), 4 in storage order.
+  int64_t vnniElemsPerLane() const { return p.vnniNibblePlanes ? 8 : 4; }
+
+  /// The bias that makes signed K codes unsigned for vpdpbusd (0 unsigned).
+  int64_t vnniKeyBias() const {
+    if (!p.key.isSigned)
+      return 0;
+    return p.key.storage == CacheStorage::Int4 ? 8 : 128;
+  }
+
+  /// int8 math with VNNI: the scores of token j for every row of the block.
+  /// K is read as u8 with a bias (signed codes: top bit flipped), 64 bytes
+  /// per chunk; int4 K is split into its low and high nibble planes (an and
+  /// and a shift, no interleave) and contracted with the even and odd planes
+  /// of the s8 Q row, so each i32 lane holds the dot product of 8 elements.
+  /// The accumulator starts at -bias x (lane sum of Q) (exact integers), a
+  /// zero point is removed with the f32 lane sums, the group scale
+  /// multiplies each lane, and the lanes are summed by the caller.
   SmallVector<Value> vnniScores(Value bi, Value hkv, Value j, Value qi8Buf,
-                                Value qslBuf) {
+                                Value qslBuf, Value qbBuf) {
     const CacheOperandPlan &cp = p.key;
     int64_t D = p.headDim;
     Type i8 = b.getI8Type();
-    Value bytes;
-    int64_t bias = 0;
-    if (cp.storage == CacheStorage::Int4) {
+    auto bytes64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    int64_t epl = vnniElemsPerLane(), span = p.lanes * epl;
+    int64_t chunks = D / span;
+    bool floatScale = isa<FloatType>(cp.scaleType);
+    // Operand vectors of each chunk: {lo, hi} planes, or the chunk itself.
+    SmallVector<SmallVector<Value, 2>> kc(chunks);
+    SmallVector<Value> scaleV, negZ;
+    Value nibbleBytes;
+    if (cp.storage == CacheStorage::Int4 && !p.vnniNibblePlanes) {
       Value packed = vload(VectorType::get({D / 2}, i8), buf.key,
                            {bi, hkv, j, cIdx(0)});
-      if (cp.isSigned) {
-        // x + 8 of a two's complement nibble is x with its top bit flipped.
+      if (cp.isSigned)
         packed = arith::XOrIOp::create(
             b, loc, packed,
             splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
-        bias = 8;
-      }
       Value nibbles = vector::BitCastOp::create(
           b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
-      bytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
-                                     nibbles);
-    } else {
-      bytes = vload(VectorType::get({D}, i8), buf.key, {bi, hkv, j, cIdx(0)});
-      if (cp.isSigned) {
-        bytes = arith::XOrIOp::create(
-            b, loc, bytes,
-            splatInt(VectorType::get({D}, i8), static_cast<int8_t>(0x80)));
-        bias = 128;
-      }
+      nibbleBytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
+                                           nibbles);
     }
-    int64_t chunks = D / 64;
-    SmallVector<Value> kc, scaleV, negZ;
     for (int64_t c = 0; c < chunks; ++c) {
-      Value slice = chunks == 1 ? bytes
-                                : vector::ExtractStridedSliceOp::create(
-                                      b, loc, VectorType::get({64}, i8), bytes,
-                                      b.getI64ArrayAttr({c * 64}),
-                                      b.getI64ArrayAttr({64}),
-                                      b.getI64ArrayAttr({1}))
-                                      .getResult();
-      kc.push_back(slice);
-      scaleV.push_back(laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) {
-        return loadScale(cp, buf.keyScale, l);
-      }));
-      if (bias || cp.hasZeroPoint)
-        negZ.push_back(
-            laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) -> Value {
-              Value z = loadZeroPoint(cp, buf.keyZeroPoint, l);
-              return arith::NegFOp::create(b, loc, add(z, cF32(bias)));
+      if (p.vnniNibblePlanes) {
+        Value packed = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
+        // x + 8 of a two's complement nibble is x with its top bit flipped.
+        if (cp.isSigned)
+          packed = arith::XOrIOp::create(
+              b, loc, packed, splatInt(bytes64, static_cast<int8_t>(0x88)));
+        Value low = splatInt(bytes64, 0x0F);
+        kc[c].push_back(arith::AndIOp::create(b, loc, packed, low));
+        kc[c].push_back(arith::AndIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, packed, splatInt(bytes64, 4)),
+            low));
+      } else if (nibbleBytes) {
+        kc[c].push_back(chunks == 1
+                            ? nibbleBytes
+                            : vector::ExtractStridedSliceOp::create(
+                                  b, loc, bytes64, nibbleBytes,
+                                  b.getI64ArrayAttr({c * 64}),
+                                  b.getI64ArrayAttr({64}),
+                                  b.getI64ArrayAttr({1}))
+                                  .getResult());
+      } else {
+        Value bytes = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
+        if (cp.isSigned)
+          bytes = arith::XOrIOp::create(
+              b, loc, bytes, splatInt(bytes64, static_cast<int8_t>(0x80)));
+        kc[c].push_back(bytes);
+      }
+      scaleV.push_back(laneGroupVector(
+          cp, buf.keyScale, bi, hkv, j, c * span, epl, floatScale,
+          [&](Value l) { return loadScale(cp, buf.keyScale, l); }));
+      if (cp.hasZeroPoint)
+        negZ.push_back(laneGroupVector(
+            cp, buf.keyZeroPoint, bi, hkv, j, c * span, epl, false,
+            [&](Value l) -> Value {
+              return arith::NegFOp::create(
+                  b, loc, loadZeroPoint(cp, buf.keyZeroPoint, l));
             }));
     }
-    Value zeroI = splatInt(VectorType::get({p.lanes}, i32), 0);
+    Value zeroI = splatInt(i32x16, 0);
     SmallVector<Value> sums;
     for (int64_t r = 0; r < p.rowBlock; ++r) {
       Value t;
       for (int64_t c = 0; c < chunks; ++c) {
-        Value q = vload(VectorType::get({64}, i8), qi8Buf,
-                        {cIdx(r), cIdx(c * 64)});
-        Value f = arith::SIToFPOp::create(b, loc, vecTy,
-                                          dpbusd(zeroI, kc[c], q));
+        Value acc = qbBuf ? vload(i32x16, qbBuf, {cIdx(r), cIdx(c * 16)})
+                          : zeroI;
+        for (size_t pl = 0; pl < kc[c].size(); ++pl) {
+          Value q = vload(bytes64, qi8Buf,
+                          {cIdx(r), cIdx(c * span + pl * 64)});
+          acc = dpbusd(acc, kc[c][pl], q);
+        }
+        Value f = arith::SIToFPOp::create(b, loc, vecTy, acc);
         if (!negZ.empty())
           f = fma(negZ[c], vload(vecTy, qslBuf, {cIdx(r), cIdx(c * 16)}), f);
         t = t ? fma(f, scaleV[c], t) : mul(f, scaleV[c]);
@@ -800,7 +849,9 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value sBuf = scratch({RB, T});
   Value accBuf = scratch({RB, Dv});
   Value stats = scratch({4, RB}); // max, sum, rescale, K bias
-  Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  // VNNI: s8 Q rows, f32 lane sums (zero points), -bias x lane sums (i32),
+  // row scales.
+  Value qi8Buf, qslBuf, qbBuf, rsBuf;
   Value vTileBuf; // dequantized V tile when P x V takes many passes
   if (p.valueTileInScratch)
     vTileBuf = scratch({T, Dv});
@@ -810,8 +861,12 @@ void SdpaEmitter::emitWorkItem(Value w) {
     rsBuf = scratch({RB});
   }
   if (p.vnniScores) {
+    int64_t laneVecs = D / (L * vnniElemsPerLane());
     qi8Buf = scratchOf({RB, D}, b.getI8Type());
-    qslBuf = scratch({RB, D / 4});
+    if (p.key.hasZeroPoint)
+      qslBuf = scratch({RB, laneVecs * L});
+    if (vnniKeyBias())
+      qbBuf = scratchOf({RB, laneVecs * L}, i32);
     rsBuf = scratch({RB});
   }
   Value rowBuf = scratch({Dv});
@@ -847,12 +902,36 @@ void SdpaEmitter::emitWorkItem(Value w) {
       if (p.vnniScores) {
         store(mul(rowScale, softmaxScale), rsBuf, cr);
         auto bytes64 = VectorType::get({64}, b.getI8Type());
+        auto i32x16 = VectorType::get({L}, i32);
+        int64_t span = L * vnniElemsPerLane();
+        if (p.vnniNibblePlanes) {
+          // K chunks of 128 elements arrive as low (even) and high (odd)
+          // nibble planes: store each chunk of the s8 Q row as its 64 even
+          // elements followed by its 64 odd ones.
+          auto bytes128 = VectorType::get({128}, b.getI8Type());
+          SmallVector<int64_t> planes;
+          for (int64_t h = 0; h < 2; ++h)
+            for (int64_t e = 0; e < 64; ++e)
+              planes.push_back(2 * e + h);
+          for (int64_t c = 0; c < D / 128; ++c) {
+            Value q = vload(bytes128, qi8Buf, {cr, cIdx(c * 128)});
+            vstore(vector::ShuffleOp::create(b, loc, q, q, planes), qi8Buf,
+                   {cr, cIdx(c * 128)});
+          }
+        }
         Value ones = splatInt(bytes64, 1);
-        Value zeroI = splatInt(VectorType::get({L}, i32), 0);
-        for (int64_t c = 0; c < D / 64; ++c) {
-          Value q = vload(bytes64, qi8Buf, {cr, cIdx(c * 64)});
-          vstore(arith::SIToFPOp::create(b, loc, vecTy, dpbusd(zeroI, ones, q)),
-                 qslBuf, {cr, cIdx(c * 16)});
+        Value zeroI = splatInt(i32x16, 0);
+        for (int64_t c = 0; c < D / span; ++c) {
+          Value sum = zeroI;
+          for (int64_t pl = 0; pl < span / 64; ++pl)
+            sum = dpbusd(sum, ones,
+                         vload(bytes64, qi8Buf, {cr, cIdx(c * span + pl * 64)}));
+          if (qslBuf)
+            vstore(arith::SIToFPOp::create(b, loc, vecTy, sum), qslBuf,
+                   {cr, cIdx(c * 16)});
+          if (qbBuf)
+            vstore(muli(sum, splatInt(i32x16, -vnniKeyBias())), qbBuf,
+                   {cr, cIdx(c * 16)});
         }
       }
     }
@@ -925,6 +1004,17 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value iotaV = arith::ConstantOp::create(
       b, loc, iotaType, DenseIntElementsAttr::get(iotaType, iota));
 
+  // VNNI scores of 8 / RB keys are reduced together: lane u * RB + r of the
+  // reduced vector is multiplied by the scale of row r.
+  Value rowScales8;
+  if (p.vnniScores && RB <= 4 && llvm::isPowerOf2_64(RB)) {
+    auto v8 = VectorType::get({8}, f32);
+    rowScales8 = vector::BroadcastOp::create(b, loc, v8, cF32(0.0));
+    for (int64_t l = 0; l < 8; ++l)
+      rowScales8 = vector::InsertOp::create(b, loc, load(rsBuf, cIdx(l % RB)),
+                                            rowScales8, ArrayRef<int64_t>{l});
+  }
+
   forLoop(kvStart, kvEnd, cIdx(T), {}, [&](Value j0, ValueRange) {
     Value n = arith::MinUIOp::create(b, loc, cIdx(T),
                                      arith::SubIOp::create(b, loc, kvEnd, j0));
@@ -942,7 +1032,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
                   p.valueHeadDim);
       SmallVector<Value> sums;
       if (p.vnniScores) {
-        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf);
+        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf, qbBuf);
       } else if (p.bf16Scores) {
         // vdpbf16ps: each f32 lane accumulates one bf16 pair of Q and K'.
         SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
@@ -988,7 +1078,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
     // tree: a lone key's 16-lane reduction is four shuffle levels, U keys
     // share most of them. The remaining n mod U keys take one at a time.
     int64_t unroll = 1;
-    if (!p.vnniScores && !p.bf16Scores && RB <= 4 && llvm::isPowerOf2_64(RB))
+    if (!p.bf16Scores && RB <= 4 && llvm::isPowerOf2_64(RB))
       unroll = 8 / RB;
     Value nMain = cIdx(0);
     if (unroll > 1) {
@@ -998,6 +1088,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
         for (int64_t u = 0; u < unroll; ++u)
           llvm::append_range(all, scoreSums(addi(jj, cIdx(u))));
         Value reduced = multiReduce(all);
+        if (p.vnniScores)
+          reduced = mul(reduced, rowScales8);
         for (int64_t u = 0; u < unroll; ++u)
           for (int64_t r = 0; r < RB; ++r)
             store(vector::ExtractOp::create(b, loc, reduced,

@@ -142,6 +142,13 @@ struct KernelPlan {
   /// int8 math with VNNI: Q.K is an integer dot product (u8 K + bias times
   /// s8 Q) per 4-element lane, scaled per group after the partial dot.
   bool vnniScores = false;
+  /// VNNI scores on int4 K read as nibble planes: each 64-byte chunk of a K
+  /// row (128 elements) is split into its low nibbles (even elements) and
+  /// high nibbles (odd elements) with an and and a shift, and contracted with
+  /// the even and odd planes of the s8 Q row (de-interleaved once per work
+  /// item). Requires D to be a multiple of 128; each i32 lane then covers 8
+  /// consecutive elements.
+  bool vnniNibblePlanes = false;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
   Type queryType, outputType;
