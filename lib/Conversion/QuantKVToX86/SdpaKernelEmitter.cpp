@@ -158,7 +158,14 @@ private:
 
   /// Horizontal reduction of a 16-lane vector by halving (a fixed tree, so
   /// that the result does not depend on LLVM's reassociation flags).
-  Value treeReduce(Value v, bool isMax) {
+  /// max of values known not to be NaN (vmaxps, no NaN/sign-of-zero fixups).
+  Value fastMax(Value x, Value y) {
+    return arith::MaximumFOp::create(
+        b, loc, x, y,
+        arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
+  }
+
+  Value treeReduce(Value v, bool isMax, bool finite = false) {
     int64_t n = cast<VectorType>(v.getType()).getNumElements();
     while (n > 1) {
       n /= 2;
@@ -171,7 +178,7 @@ private:
                                                        b.getI64ArrayAttr({n}),
                                                        b.getI64ArrayAttr({n}),
                                                        b.getI64ArrayAttr({1}));
-      v = isMax ? maxf(lo, hi) : add(lo, hi);
+      v = isMax ? (finite ? fastMax(lo, hi) : maxf(lo, hi)) : add(lo, hi);
     }
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
@@ -794,6 +801,274 @@ private:
     return sums;
   }
 
+  //===--------------------------------------------------------------------===//
+  // int8 math: P x V on VNNI (KernelPlan::vnniValues)
+  //===--------------------------------------------------------------------===//
+
+  /// V codes enter vpdpbusd as u8 w = v - beta: signed codes get their top
+  /// bit flipped (int4: w = v + 8, int8: w = v + 128), unsigned ones pass.
+  int64_t vnniValueBeta() const {
+    if (!p.value.isSigned)
+      return 0;
+    return p.value.storage == CacheStorage::Int4 ? -8 : -128;
+  }
+
+  /// The V scale (or integer zero point) entries of the keys j .. j + 15, one
+  /// vector per scale group g of a row (lane i = key j + i): the 16 x groups
+  /// entries are contiguous, read with one masked load (keys at or past
+  /// `kvEnd` are not read) and de-interleaved by shuffles. Zero points come
+  /// back as i32, scales as f32.
+  SmallVector<Value> valueParamsOfKeys(Value flat, Value bi, Value hkv,
+                                       Value j, Value kvEndI32,
+                                       bool zeroPoint) {
+    const CacheOperandPlan &cv = p.value;
+    int64_t NG = p.valueScaleGroups, L = p.lanes, n = L * NG;
+    Type elem = cast<MemRefType>(flat.getType()).getElementType();
+    auto blockTy = VectorType::get({n}, elem);
+    auto idxTy = VectorType::get({n}, i32);
+    SmallVector<int32_t> keyOf;
+    for (int64_t e = 0; e < n; ++e)
+      keyOf.push_back(e / NG);
+    Value keys = arith::AddIOp::create(
+        b, loc,
+        vector::BroadcastOp::create(
+            b, loc, idxTy, arith::IndexCastOp::create(b, loc, i32, j)),
+        arith::ConstantOp::create(b, loc, idxTy,
+                                  DenseIntElementsAttr::get(idxTy, keyOf)));
+    Value mask = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::slt, keys,
+        vector::BroadcastOp::create(b, loc, idxTy, kvEndI32));
+    Value pad = arith::ConstantOp::create(
+        b, loc, blockTy, DenseElementsAttr::get(blockTy, b.getZeroAttr(elem)));
+    Value block = vector::MaskedLoadOp::create(
+        b, loc, blockTy, flat, ValueRange{paramIndex(cv, bi, hkv, j, cIdx(0))},
+        mask, pad);
+    if (zeroPoint) {
+      if (cast<IntegerType>(cv.zeroPointType).isUnsigned())
+        block = arith::ExtUIOp::create(b, loc, idxTy, block);
+      else
+        block = arith::ExtSIOp::create(b, loc, idxTy, block);
+    } else {
+      block = toF32(block);
+    }
+    if (NG == 1)
+      return {block};
+    SmallVector<Value> out;
+    for (int64_t g = 0; g < NG; ++g) {
+      SmallVector<int64_t> pick;
+      for (int64_t i = 0; i < L; ++i)
+        pick.push_back(g + NG * i);
+      out.push_back(vector::ShuffleOp::create(b, loc, block, block, pick));
+    }
+    return out;
+  }
+
+  /// Quantizes the tile's P (sBuf, times the token-varying V scale of each
+  /// group) per row and group to 14 bits relative to the tile maximum:
+  /// q = round(x * 16383 / max|x|), stored as two s8 halves hi = q >> 7,
+  /// lo = q & 127 (q = 128 hi + lo) in pBuf[half][r][g][key]. pfBuf gets
+  /// max|x| / 16383 and corrBuf the integer correction sum_j q_j (beta -
+  /// zp_j) that removes the u8 bias and zero point.
+  void quantizeP(Value sBuf, Value pBuf, Value pfBuf, Value corrBuf, Value bi,
+                 Value hkv, Value j0, Value kvEndI32) {
+    const CacheOperandPlan &cv = p.value;
+    int64_t NG = p.valueScaleGroups, L = p.lanes, tVecs = p.kvTile / L;
+    bool fold = !cv.tokenInvariant;
+    bool zpVar = fold && cv.hasZeroPoint;
+    int64_t beta = vnniValueBeta();
+    auto i32x16 = VectorType::get({L}, i32);
+    auto i8x16 = VectorType::get({L}, b.getI8Type());
+    SmallVector<SmallVector<Value>> sv(tVecs), dv(tVecs);
+    for (int64_t c = 0; c < tVecs; ++c) {
+      Value j = addi(j0, cIdx(c * L));
+      if (fold)
+        sv[c] = valueParamsOfKeys(buf.valueScale, bi, hkv, j, kvEndI32, false);
+      if (zpVar)
+        for (Value z : valueParamsOfKeys(buf.valueZeroPoint, bi, hkv, j,
+                                         kvEndI32, true))
+          dv[c].push_back(
+              arith::SubIOp::create(b, loc, splatInt(i32x16, beta), z));
+    }
+    Value scale = cF32(16383.0), inv = cF32(1.0 / 16383.0);
+    for (int64_t r = 0; r < p.rowBlock; ++r) {
+      Value cr = cIdx(r);
+      SmallVector<Value> pv;
+      for (int64_t c = 0; c < tVecs; ++c)
+        pv.push_back(vload(vecTy, sBuf, {cr, cIdx(c * L)}));
+      for (int64_t g = 0; g < NG; ++g) {
+        Value cg = cIdx(g);
+        SmallVector<Value> x;
+        Value amax;
+        for (int64_t c = 0; c < tVecs; ++c) {
+          x.push_back(fold ? mul(pv[c], sv[c][g]) : pv[c]);
+          Value a = fold ? math::AbsFOp::create(b, loc, x[c]).getResult() : x[c];
+          amax = amax ? fastMax(amax, a) : a;
+        }
+        Value m = treeReduce(amax, /*isMax=*/true, /*finite=*/true);
+        // An all-zero tile (every key masked) quantizes to zeros with any
+        // finite factor: the floor avoids a division by zero.
+        Value k = arith::DivFOp::create(b, loc, scale,
+                                        fastMax(m, cF32(1e-30)));
+        store(mul(m, inv), pfBuf, {cr, cg});
+        Value kV = splat(k), sum;
+        for (int64_t c = 0; c < tVecs; ++c) {
+          Value q = arith::FPToSIOp::create(
+              b, loc, i32x16,
+              math::RoundEvenOp::create(b, loc, mul(x[c], kV)));
+          Value hi = arith::ShRSIOp::create(b, loc, q, splatInt(i32x16, 7));
+          Value lo = arith::AndIOp::create(b, loc, q, splatInt(i32x16, 127));
+          for (auto [half, v] : llvm::enumerate(ArrayRef<Value>{hi, lo}))
+            vstore(arith::TruncIOp::create(b, loc, i8x16, v), pBuf,
+                   {cIdx(half), cr, cg, cIdx(c * L)});
+          Value term = zpVar ? muli(q, dv[c][g]) : q;
+          sum = sum ? addi(sum, term) : term;
+        }
+        Value total = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, sum);
+        if (!zpVar)
+          total = beta ? arith::MulIOp::create(b, loc, total, cI32(beta))
+                             .getResult()
+                       : cI32(0);
+        store(total, corrBuf, {cr, cg});
+      }
+    }
+  }
+
+  /// acc = acc * corr + P x V for the tile on VNNI. Four consecutive V rows
+  /// are transposed bytewise in registers (two levels of two-source byte
+  /// shuffles, vpermt2b): transposed column u lane m holds byte 16u + m of
+  /// the four rows, i.e. one i32 lane per element (int8) or per nibble pair
+  /// (int4, split into low/high planes: elements 32u + 2m and 32u + 2m + 1,
+  /// the even/odd plane layout of the accumulators). vpdpbusd multiplies the
+  /// u8 codes with the broadcast s8 halves of P of the same 4 keys. The
+  /// int32 tile sums 128 acc_hi + acc_lo + correction are exact; they are
+  /// converted and folded into the f32 accumulators once per tile.
+  void vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
+              Value stats, Value cCorr, Value bi, Value hkv, Value j0,
+              Value n) {
+    const CacheOperandPlan &cv = p.value;
+    const int64_t L = p.lanes;
+    bool int4 = cv.storage == CacheStorage::Int4;
+    int64_t rowBytes = int4 ? p.valueHeadDim / 2 : p.valueHeadDim;
+    int64_t columns = rowBytes / 16, planes = int4 ? 2 : 1;
+    int64_t elemsPerColumn = int4 ? 32 : 16;
+    int64_t NG = p.valueScaleGroups;
+    int64_t groupLen = p.valueHeadDim / NG;
+    Type i8 = b.getI8Type();
+    auto bytes64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({L}, i32);
+    Value quads = divui(addi(n, cIdx(3)), 4);
+    int64_t RP = p.vnniRowsPerPass, CP = p.vnniColumnsPerPass;
+    auto accIndex = [&](int64_t r, int64_t u, int64_t pl, int64_t half) {
+      return ((r * CP + u) * planes + pl) * 2 + half;
+    };
+    for (int64_t r0 = 0; r0 < p.rowBlock; r0 += RP) {
+      for (int64_t u0 = 0; u0 < columns; u0 += CP) {
+        SmallVector<Value> init(RP * CP * planes * 2, splatInt(i32x16, 0));
+        SmallVector<Value> accs = forLoop(
+            cIdx(0), quads, cIdx(1), init,
+            [&](Value jq, ValueRange acc) -> SmallVector<Value> {
+              // The four V rows of keys 4 jq .. 4 jq + 3 (clamped inside the
+              // cache: keys past the tile end have P = 0).
+              SmallVector<Value> rowIdx;
+              for (int64_t k = 0; k < 4; ++k)
+                rowIdx.push_back(arith::MinUIOp::create(
+                    b, loc, addi(addi(j0, muli(jq, cIdx(4))), cIdx(k)),
+                    cIdx(p.kvLen - 1)));
+              DenseMap<int64_t, SmallVector<Value>> chunkRows;
+              DenseMap<int64_t, Value> pairs; // (chunk, half, rowPair)
+              auto pairsOf = [&](int64_t c, int64_t half, int64_t rp) {
+                int64_t key = (c * 2 + half) * 2 + rp;
+                if (pairs.count(key))
+                  return pairs[key];
+                SmallVector<Value> &rows = chunkRows[c];
+                if (rows.empty())
+                  for (int64_t k = 0; k < 4; ++k)
+                    rows.push_back(vload(bytes64, buf.value,
+                                         {bi, hkv, rowIdx[k], cIdx(c * 64)}));
+                SmallVector<int64_t> mask;
+                for (int64_t i = 0; i < 32; ++i)
+                  mask.append({32 * half + i, 64 + 32 * half + i});
+                return pairs[key] = vector::ShuffleOp::create(
+                           b, loc, rows[2 * rp], rows[2 * rp + 1], mask);
+              };
+              SmallVector<Value> next(acc.begin(), acc.end());
+              for (int64_t u = u0; u < u0 + CP; ++u) {
+                int64_t c = u / 4, q = u % 4;
+                Value ab = pairsOf(c, q / 2, 0), cd = pairsOf(c, q / 2, 1);
+                SmallVector<int64_t> mask;
+                for (int64_t m = 0; m < 16; ++m) {
+                  int64_t pb = 2 * (16 * (q % 2) + m);
+                  mask.append({pb, pb + 1, 64 + pb, 64 + pb + 1});
+                }
+                Value col = vector::ShuffleOp::create(b, loc, ab, cd, mask);
+                if (cv.isSigned)
+                  col = arith::XOrIOp::create(
+                      b, loc, col,
+                      splatInt(bytes64,
+                               static_cast<int8_t>(int4 ? 0x88 : 0x80)));
+                SmallVector<Value> planeV;
+                if (int4) {
+                  Value low = splatInt(bytes64, 0x0F);
+                  planeV.push_back(arith::AndIOp::create(b, loc, col, low));
+                  planeV.push_back(arith::AndIOp::create(
+                      b, loc,
+                      arith::ShRUIOp::create(b, loc, col,
+                                             splatInt(bytes64, 4)),
+                      low));
+                } else {
+                  planeV.push_back(col);
+                }
+                int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
+                for (int64_t r = 0; r < RP; ++r) {
+                  for (int64_t half = 0; half < 2; ++half) {
+                    // The s8 halves of P of the 4 keys, as one i32.
+                    Value pw = vector::ExtractOp::create(
+                        b, loc,
+                        vector::BitCastOp::create(
+                            b, loc, VectorType::get({1}, i32),
+                            vload(VectorType::get({4}, i8), pBuf,
+                                  {cIdx(half), cIdx(r0 + r), cIdx(g),
+                                   muli(jq, cIdx(4))})),
+                        ArrayRef<int64_t>{0});
+                    Value pOp = vector::BitCastOp::create(
+                        b, loc, bytes64,
+                        vector::BroadcastOp::create(b, loc, i32x16, pw));
+                    for (int64_t pl = 0; pl < planes; ++pl) {
+                      Value &a = next[accIndex(r, u - u0, pl, half)];
+                      a = dpbusd(a, planeV[pl], pOp);
+                    }
+                  }
+                }
+              }
+              return next;
+            });
+        for (int64_t r = 0; r < RP; ++r) {
+          Value cr = cIdx(r0 + r);
+          Value corr = splat(load(stats, {cCorr, cr}));
+          for (int64_t u = u0; u < u0 + CP; ++u) {
+            int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
+            Value pf = splat(load(pfBuf, {cr, cIdx(g)}));
+            Value fix = vector::BroadcastOp::create(
+                b, loc, i32x16, load(corrBuf, {cr, cIdx(g)}));
+            for (int64_t pl = 0; pl < planes; ++pl) {
+              Value hi = accs[accIndex(r, u - u0, pl, 0)];
+              Value lo = accs[accIndex(r, u - u0, pl, 1)];
+              Value tot = addi(
+                  addi(arith::ShLIOp::create(b, loc, hi, splatInt(i32x16, 7)),
+                       lo),
+                  fix);
+              Value f = arith::SIToFPOp::create(b, loc, vecTy, tot);
+              int64_t vi = int4 ? 2 * u + pl : u;
+              Value a = vload(vecTy, accBuf, {cr, cIdx(vi * L)});
+              vstore(fma(f, pf, mul(a, corr)), accBuf, {cr, cIdx(vi * L)});
+            }
+          }
+        }
+      }
+    }
+  }
+
   Value splatInt(VectorType type, int64_t v) {
     return arith::ConstantOp::create(
         b, loc, type,
@@ -870,6 +1145,15 @@ void SdpaEmitter::emitWorkItem(Value w) {
     rsBuf = scratch({RB});
   }
   Value rowBuf = scratch({Dv});
+  // VNNI P x V: P halves per (half, row, group, 4 keys), dequantization
+  // factor and integer bias/zero-point correction per (row, group).
+  Value pBuf, pfBuf, corrBuf;
+  if (p.vnniValues) {
+    int64_t NG = p.valueScaleGroups;
+    pBuf = scratchOf({2, RB, NG, T}, b.getI8Type());
+    pfBuf = scratch({RB, NG});
+    corrBuf = scratchOf({RB, NG}, i32);
+  }
   Value cMax = cIdx(0), cSum = cIdx(1), cCorr = cIdx(2), cBias = cIdx(3);
 
   Value rowBase = muli(rb, cIdx(RB));
@@ -1187,6 +1471,12 @@ void SdpaEmitter::emitWorkItem(Value w) {
       store(mNew, stats, {cMax, cr});
       store(lNew, stats, {cSum, cr});
       store(corr, stats, {cCorr, cr});
+    }
+
+    if (p.vnniValues) {
+      quantizeP(sBuf, pBuf, pfBuf, corrBuf, bi, hkv, j0, kvEndI32);
+      vnniPV(pBuf, pfBuf, corrBuf, accBuf, stats, cCorr, bi, hkv, j0, n);
+      return SmallVector<Value>{};
     }
 
     // acc = acc * corr + P x V, a register block of rows x value vectors at

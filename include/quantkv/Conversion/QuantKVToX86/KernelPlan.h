@@ -149,6 +149,23 @@ struct KernelPlan {
   /// item). Requires D to be a multiple of 128; each i32 lane then covers 8
   /// consecutive elements.
   bool vnniNibblePlanes = false;
+  /// int8 math with VNNI: P x V is an integer dot product too. Per KV tile,
+  /// each row's P (times a token-varying V scale, per scale group g) is
+  /// quantized to 14 bits relative to the tile's maximum of p.s and split
+  /// into two 7-bit s8 halves; 4 consecutive V rows are transposed bytewise
+  /// in registers so that each i32 lane holds one byte of 4 keys, and
+  /// vpdpbusd multiplies those u8 codes (biased, nibble-split for int4) by
+  /// each half. The bias and zero point are removed exactly in int32 with
+  /// sum_j P~[j,g] (bias + zp[j,g]). Requires a V scale constant over each
+  /// 32-element block (int4) / 16-element block (int8) of a row, 64-byte
+  /// rows and an integer (unpacked) token-varying zero point.
+  bool vnniValues = false;
+  /// Scale groups of one V row that P is quantized for (1 unless the V
+  /// scale varies along D).
+  int64_t valueScaleGroups = 1;
+  /// P x V passes with vnniValues: rows and transposed 16-byte columns of
+  /// V per pass (the i32 accumulators of a pass stay in registers).
+  int64_t vnniRowsPerPass = 1, vnniColumnsPerPass = 1;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
   Type queryType, outputType;
