@@ -176,6 +176,12 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
                           k.storage == CacheStorage::Int4 &&
                           plan.headDim % 128 == 0;
 
+  plan.vnniKeyColumns =
+      plan.vnniScores && k.groupShape[2] == 1 && !k.zeroPointPacked &&
+      (k.storage == CacheStorage::Int8 || plan.vnniNibblePlanes);
+  if (plan.vnniKeyColumns && k.alongD != ScaleAlongD::PerRow)
+    plan.keyScaleGroups = plan.headDim / k.groupShape[3];
+
   plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
                     !(k.quantized && k.tokenInvariant) &&
                     plan.headDim % 32 == 0;

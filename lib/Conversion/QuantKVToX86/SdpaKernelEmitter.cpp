@@ -509,7 +509,7 @@ private:
                                  /*isWrite=*/false, /*localityHint=*/3,
                                  /*isDataCache=*/true);
     }
-    if (cp.quantized && !cp.tokenInvariant)
+    if (scaleFlat && cp.quantized && !cp.tokenInvariant)
       memref::PrefetchOp::create(
           b, loc, scaleFlat,
           ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))}, /*isWrite=*/false,
@@ -635,11 +635,19 @@ private:
 
   /// Calls LLVM intrinsic `intrinsic` through the private helper `name`
   /// (created on first use).
+  /// `immediates` (operand index, value) are intrinsic operands that must be
+  /// constants (immarg): they are materialized inside the helper, which
+  /// takes only the other operands.
   Value callIntrinsic(StringRef name, StringRef intrinsic, Type result,
-                      ArrayRef<Type> argTypes, ValueRange args) {
+                      ArrayRef<Type> argTypes, ValueRange args,
+                      ArrayRef<std::pair<unsigned, int64_t>> immediates = {}) {
     // (Inside scf.for body builders the enclosing ops are not linked yet:
     // the module was recorded when emission started.)
-    auto type = LLVM::LLVMFunctionType::get(result, argTypes);
+    SmallVector<Type> passed;
+    for (auto [i, t] : llvm::enumerate(argTypes))
+      if (llvm::none_of(immediates, [&](auto im) { return im.first == i; }))
+        passed.push_back(t);
+    auto type = LLVM::LLVMFunctionType::get(result, passed);
     if (!module.lookupSymbol(name)) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
@@ -647,9 +655,19 @@ private:
                                            LLVM::Linkage::Internal);
       Block *entry = func.addEntryBlock(b);
       b.setInsertionPointToStart(entry);
-      Value r = LLVM::CallIntrinsicOp::create(b, loc, result,
-                                              b.getStringAttr(intrinsic),
-                                              entry->getArguments())
+      SmallVector<Value> operands;
+      unsigned next = 0;
+      for (auto [i, t] : llvm::enumerate(argTypes)) {
+        auto im = llvm::find_if(immediates,
+                                [&](auto im) { return im.first == i; });
+        if (im == immediates.end())
+          operands.push_back(entry->getArgument(next++));
+        else
+          operands.push_back(LLVM::ConstantOp::create(
+              b, loc, t, b.getIntegerAttr(t, im->second)));
+      }
+      Value r = LLVM::CallIntrinsicOp::create(
+                    b, loc, result, b.getStringAttr(intrinsic), operands)
                     .getResult(0);
       LLVM::ReturnOp::create(b, loc, r);
     }
@@ -813,16 +831,15 @@ private:
     return p.value.storage == CacheStorage::Int4 ? -8 : -128;
   }
 
-  /// The V scale (or integer zero point) entries of the keys j .. j + 15, one
-  /// vector per scale group g of a row (lane i = key j + i): the 16 x groups
-  /// entries are contiguous, read with one masked load (keys at or past
-  /// `kvEnd` are not read) and de-interleaved by shuffles. Zero points come
-  /// back as i32, scales as f32.
-  SmallVector<Value> valueParamsOfKeys(Value flat, Value bi, Value hkv,
-                                       Value j, Value kvEndI32,
-                                       bool zeroPoint) {
-    const CacheOperandPlan &cv = p.value;
-    int64_t NG = p.valueScaleGroups, L = p.lanes, n = L * NG;
+  /// The scale (or zero point) entries of cache operand `cp` for the keys
+  /// j .. j + 15, one vector per scale group g of a row (lane i = key
+  /// j + i): the 16 x `groups` entries are contiguous, read with one masked
+  /// load (keys at or past `kvEnd` are not read) and de-interleaved by
+  /// shuffles. Integer zero points come back as i32, the rest as f32.
+  SmallVector<Value> paramsOfKeys(const CacheOperandPlan &cp, int64_t groups,
+                                  Value flat, Value bi, Value hkv, Value j,
+                                  Value kvEndI32, bool zeroPoint) {
+    int64_t NG = groups, L = p.lanes, n = L * NG;
     Type elem = cast<MemRefType>(flat.getType()).getElementType();
     auto blockTy = VectorType::get({n}, elem);
     auto idxTy = VectorType::get({n}, i32);
@@ -841,10 +858,10 @@ private:
     Value pad = arith::ConstantOp::create(
         b, loc, blockTy, DenseElementsAttr::get(blockTy, b.getZeroAttr(elem)));
     Value block = vector::MaskedLoadOp::create(
-        b, loc, blockTy, flat, ValueRange{paramIndex(cv, bi, hkv, j, cIdx(0))},
+        b, loc, blockTy, flat, ValueRange{paramIndex(cp, bi, hkv, j, cIdx(0))},
         mask, pad);
-    if (zeroPoint) {
-      if (cast<IntegerType>(cv.zeroPointType).isUnsigned())
+    if (zeroPoint && isa<IntegerType>(cp.zeroPointType)) {
+      if (cast<IntegerType>(cp.zeroPointType).isUnsigned())
         block = arith::ExtUIOp::create(b, loc, idxTy, block);
       else
         block = arith::ExtSIOp::create(b, loc, idxTy, block);
@@ -863,6 +880,197 @@ private:
     return out;
   }
 
+  /// Transposes 16 vectors of 16 x i32 (row i lane l -> row l lane i) in
+  /// four butterfly stages of two-source shuffles (64 shuffles).
+  SmallVector<Value> transpose16(SmallVector<Value> m) {
+    for (int64_t h = 8; h >= 1; h /= 2) {
+      SmallVector<int64_t> first, second;
+      for (int64_t l = 0; l < 16; ++l) {
+        first.push_back((l & h) ? 16 + l - h : l);
+        second.push_back((l & h) ? 16 + l : l + h);
+      }
+      for (int64_t i = 0; i < 16; ++i) {
+        if (i & h)
+          continue;
+        Value a = m[i], c = m[i + h];
+        m[i] = vector::ShuffleOp::create(b, loc, a, c, first);
+        m[i + h] = vector::ShuffleOp::create(b, loc, a, c, second);
+      }
+    }
+    return m;
+  }
+
+  /// int8 math, VNNI scores of the 16 keys j .. j + 15 for every row of the
+  /// block, one f32 vector of 16 keys per row (already scaled), with no
+  /// horizontal reduction: each 64-byte chunk of the 16 K rows is transposed
+  /// at dword granularity in registers, so that vector d holds dword d of
+  /// every key, and vpdpbusd multiplies it by the broadcast dword d of the s8
+  /// Q row. One i32 accumulator per row and scale group; the group's scale
+  /// (a vector over the keys) multiplies it after the group's partial dot.
+  SmallVector<Value> vnniScoresOfKeys(Value bi, Value hkv, Value j,
+                                      Value kvEndI32, Value qi8Buf,
+                                      Value qgBuf) {
+    const CacheOperandPlan &cp = p.key;
+    const int64_t L = p.lanes, D = p.headDim;
+    Type i8 = b.getI8Type();
+    auto bytes64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({L}, i32);
+    bool int4 = cp.storage == CacheStorage::Int4;
+    int64_t epd = int4 ? 8 : 4, span = 16 * epd, chunks = D / span;
+    int64_t NG = p.keyScaleGroups, groupLen = D / NG;
+    SmallVector<Value> scales = paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j,
+                                             kvEndI32, false);
+    SmallVector<Value> negZ;
+    if (cp.hasZeroPoint)
+      for (Value z : paramsOfKeys(cp, NG, buf.keyZeroPoint, bi, hkv, j,
+                                  kvEndI32, true)) {
+        if (!isa<FloatType>(getElementTypeOrSelf(z.getType())))
+          z = arith::SIToFPOp::create(b, loc, vecTy, z);
+        negZ.push_back(arith::NegFOp::create(b, loc, z));
+      }
+    SmallVector<Value> rowIdx;
+    for (int64_t k = 0; k < 16; ++k)
+      rowIdx.push_back(arith::MinUIOp::create(b, loc, addi(j, cIdx(k)),
+                                              cIdx(p.kvLen - 1)));
+    SmallVector<Value> score(p.rowBlock), acc(p.rowBlock);
+    for (int64_t c = 0; c < chunks; ++c) {
+      SmallVector<Value> rows;
+      for (int64_t k = 0; k < 16; ++k)
+        rows.push_back(vector::BitCastOp::create(
+            b, loc, i32x16,
+            vload(bytes64, buf.key, {bi, hkv, rowIdx[k], cIdx(c * 64)})));
+      SmallVector<Value> cols = transpose16(rows);
+      for (int64_t d = 0; d < 16; ++d) {
+        int64_t g = NG == 1 ? 0 : (c * span + d * epd) / groupLen;
+        Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
+        if (cp.isSigned)
+          col = arith::XOrIOp::create(
+              b, loc, col,
+              splatInt(bytes64, static_cast<int8_t>(int4 ? 0x88 : 0x80)));
+        SmallVector<Value> planes;
+        if (int4) {
+          Value low = splatInt(bytes64, 0x0F);
+          planes.push_back(arith::AndIOp::create(b, loc, col, low));
+          planes.push_back(arith::AndIOp::create(
+              b, loc,
+              arith::ShRUIOp::create(b, loc, col, splatInt(bytes64, 4)), low));
+        } else {
+          planes.push_back(col);
+        }
+        for (int64_t r = 0; r < p.rowBlock; ++r) {
+          if (!acc[r])
+            acc[r] = vector::BroadcastOp::create(
+                b, loc, i32x16, load(qgBuf, {cIdx(r), cIdx(g)}));
+          for (size_t pl = 0; pl < planes.size(); ++pl) {
+            // Dword d of the Q plane (even / odd elements for int4).
+            Value qw = vector::ExtractOp::create(
+                b, loc,
+                vector::BitCastOp::create(
+                    b, loc, VectorType::get({1}, i32),
+                    vload(VectorType::get({4}, i8), qi8Buf,
+                          {cIdx(r), cIdx(c * span + pl * 64 + 4 * d)})),
+                ArrayRef<int64_t>{0});
+            Value qOp = vector::BitCastOp::create(
+                b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));
+            acc[r] = dpbusd(acc[r], planes[pl], qOp);
+          }
+        }
+        // Last dword of a group: fold the group into the f32 scores.
+        if ((c * span + (d + 1) * epd) % groupLen != 0)
+          continue;
+        for (int64_t r = 0; r < p.rowBlock; ++r) {
+          Value f = arith::SIToFPOp::create(b, loc, vecTy, acc[r]);
+          if (!negZ.empty())
+            f = fma(negZ[g],
+                    splat(toF32(arith::SIToFPOp::create(
+                        b, loc, f32, load(qgBuf, {cIdx(r), cIdx(NG + g)})))),
+                    f);
+          score[r] = score[r] ? fma(f, scales[g], score[r])
+                              : mul(f, scales[g]);
+          acc[r] = Value();
+        }
+      }
+    }
+    return score;
+  }
+
+  /// vcvtps2dq: f32 -> i32 rounded to nearest even (the default MXCSR
+  /// mode), one instruction instead of a round and a truncation.
+  Value cvtRound(Value v) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    Value pass = splatInt(i32x16, 0);
+    Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
+                                          b.getI16IntegerAttr(-1));
+    return callIntrinsic("__quantkv_vcvtps2dq_512",
+                         "llvm.x86.avx512.mask.cvtps2dq.512", i32x16,
+                         {vecTy, i32x16, b.getI16Type(), i32},
+                         {v, pass, all}, {{3, 4}});
+  }
+
+  /// vrangeps (imm 0b1011): the element of larger magnitude, sign cleared,
+  /// i.e. max(|x|, |y|) in one instruction.
+  Value maxAbs(Value x, Value y) {
+    Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
+                                          b.getI16IntegerAttr(-1));
+    return callIntrinsic("__quantkv_vrangeps_512",
+                         "llvm.x86.avx512.mask.range.ps.512", vecTy,
+                         {vecTy, vecTy, i32, vecTy, b.getI16Type(), i32},
+                         {x, y, splat(cF32(0.0)), all}, {{2, 11}, {5, 4}});
+  }
+
+  /// Position, in a row of pBuf, of the i32 holding P of keys 4 jq .. 4 jq
+  /// + 3. With 64-key groups the halves are packed by vpackssdw/vpacksswb,
+  /// whose 128-bit lanes leave the 4-key dwords of 4 vectors interleaved:
+  /// quad jq = 16 b + 4 c + l sits at dword 16 b + 4 l + c.
+  Value pDwordIndex(Value jq) {
+    if (p.kvTile % 64 != 0)
+      return jq;
+    Value blk = divui(jq, 16), in = remui(jq, 16);
+    return addi(muli(blk, cIdx(16)),
+                addi(muli(remui(in, 4), cIdx(4)), divui(in, 4)));
+  }
+
+  /// Stores the two s8 halves of the quantized P vectors `q` (16 keys each,
+  /// |q| <= 16383) of row r, group g: hi = q >> 7, lo = q & 127. Groups of
+  /// 4 vectors are narrowed with two packs (signed saturation never
+  /// triggers), the halves split on 16-bit words.
+  void storePHalves(ArrayRef<Value> q, Value pBuf, Value cr, Value cg) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    auto i16x32 = VectorType::get({32}, b.getI16Type());
+    auto i8x64 = VectorType::get({64}, b.getI8Type());
+    auto i8x16 = VectorType::get({p.lanes}, b.getI8Type());
+    if (p.kvTile % 64 != 0) {
+      for (auto [c, v] : llvm::enumerate(q)) {
+        Value hi = arith::ShRSIOp::create(b, loc, v, splatInt(i32x16, 7));
+        Value lo = arith::AndIOp::create(b, loc, v, splatInt(i32x16, 127));
+        Value halves[2] = {hi, lo};
+        for (auto [half, h] : llvm::enumerate(halves))
+          vstore(arith::TruncIOp::create(b, loc, i8x16, h), pBuf,
+                 {cIdx(half), cr, cg, cIdx(c * p.lanes)});
+      }
+      return;
+    }
+    for (size_t c = 0; c < q.size(); c += 4) {
+      SmallVector<Value> hiW, loW;
+      for (size_t k = 0; k < 4; k += 2) {
+        Value w = callIntrinsic("__quantkv_vpackssdw_512",
+                                "llvm.x86.avx512.packssdw.512", i16x32,
+                                {i32x16, i32x16}, {q[c + k], q[c + k + 1]});
+        hiW.push_back(
+            arith::ShRSIOp::create(b, loc, w, splatInt(i16x32, 7)));
+        loW.push_back(arith::AndIOp::create(b, loc, w, splatInt(i16x32, 127)));
+      }
+      SmallVector<Value> *halves[2] = {&hiW, &loW};
+      for (auto [half, wordsPtr] : llvm::enumerate(halves)) {
+        SmallVector<Value> &words = *wordsPtr;
+        Value bytes = callIntrinsic("__quantkv_vpacksswb_512",
+                                    "llvm.x86.avx512.packsswb.512", i8x64,
+                                    {i16x32, i16x32}, {words[0], words[1]});
+        vstore(bytes, pBuf, {cIdx(half), cr, cg, cIdx(c * p.lanes)});
+      }
+    }
+  }
+
   /// Quantizes the tile's P (sBuf, times the token-varying V scale of each
   /// group) per row and group to 14 bits relative to the tile maximum:
   /// q = round(x * 16383 / max|x|), stored as two s8 halves hi = q >> 7,
@@ -877,15 +1085,15 @@ private:
     bool zpVar = fold && cv.hasZeroPoint;
     int64_t beta = vnniValueBeta();
     auto i32x16 = VectorType::get({L}, i32);
-    auto i8x16 = VectorType::get({L}, b.getI8Type());
     SmallVector<SmallVector<Value>> sv(tVecs), dv(tVecs);
     for (int64_t c = 0; c < tVecs; ++c) {
       Value j = addi(j0, cIdx(c * L));
       if (fold)
-        sv[c] = valueParamsOfKeys(buf.valueScale, bi, hkv, j, kvEndI32, false);
+        sv[c] = paramsOfKeys(cv, NG, buf.valueScale, bi, hkv, j, kvEndI32,
+                             false);
       if (zpVar)
-        for (Value z : valueParamsOfKeys(buf.valueZeroPoint, bi, hkv, j,
-                                         kvEndI32, true))
+        for (Value z : paramsOfKeys(cv, NG, buf.valueZeroPoint, bi, hkv, j,
+                                    kvEndI32, true))
           dv[c].push_back(
               arith::SubIOp::create(b, loc, splatInt(i32x16, beta), z));
     }
@@ -901,8 +1109,13 @@ private:
         Value amax;
         for (int64_t c = 0; c < tVecs; ++c) {
           x.push_back(fold ? mul(pv[c], sv[c][g]) : pv[c]);
-          Value a = fold ? math::AbsFOp::create(b, loc, x[c]).getResult() : x[c];
-          amax = amax ? fastMax(amax, a) : a;
+          // vrangeps: the larger magnitude, sign cleared (p >= 0 alone
+          // needs a plain max).
+          if (!amax)
+            amax = fold ? math::AbsFOp::create(b, loc, x[c]).getResult()
+                        : x[c];
+          else
+            amax = fold ? maxAbs(amax, x[c]) : fastMax(amax, x[c]);
         }
         Value m = treeReduce(amax, /*isMax=*/true, /*finite=*/true);
         // An all-zero tile (every key masked) quantizes to zeros with any
@@ -911,19 +1124,13 @@ private:
                                         fastMax(m, cF32(1e-30)));
         store(mul(m, inv), pfBuf, {cr, cg});
         Value kV = splat(k), sum;
+        SmallVector<Value> q;
         for (int64_t c = 0; c < tVecs; ++c) {
-          Value q = arith::FPToSIOp::create(
-              b, loc, i32x16,
-              math::RoundEvenOp::create(b, loc, mul(x[c], kV)));
-          Value hi = arith::ShRSIOp::create(b, loc, q, splatInt(i32x16, 7));
-          Value lo = arith::AndIOp::create(b, loc, q, splatInt(i32x16, 127));
-          for (auto [half, v] : llvm::enumerate(ArrayRef<Value>{hi, lo}))
-            vstore(arith::TruncIOp::create(b, loc, i8x16, v), pBuf,
-                   {cIdx(half), cr, cg, cIdx(c * L)});
-          Value term = zpVar ? muli(q, dv[c][g]) : q;
+          q.push_back(cvtRound(mul(x[c], kV)));
+          Value term = zpVar ? muli(q[c], dv[c][g]) : q[c];
           sum = sum ? addi(sum, term) : term;
         }
-        Value total = vector::ReductionOp::create(
+        storePHalves(q, pBuf, cr, cg);        Value total = vector::ReductionOp::create(
             b, loc, vector::CombiningKind::ADD, sum);
         if (!zpVar)
           total = beta ? arith::MulIOp::create(b, loc, total, cI32(beta))
@@ -993,6 +1200,7 @@ private:
                            b, loc, rows[2 * rp], rows[2 * rp + 1], mask);
               };
               SmallVector<Value> next(acc.begin(), acc.end());
+              Value pIdx = pDwordIndex(jq);
               for (int64_t u = u0; u < u0 + CP; ++u) {
                 int64_t c = u / 4, q = u % 4;
                 Value ab = pairsOf(c, q / 2, 0), cd = pairsOf(c, q / 2, 1);
@@ -1029,7 +1237,7 @@ private:
                             b, loc, VectorType::get({1}, i32),
                             vload(VectorType::get({4}, i8), pBuf,
                                   {cIdx(half), cIdx(r0 + r), cIdx(g),
-                                   muli(jq, cIdx(4))})),
+                                   muli(pIdx, cIdx(4))})),
                         ArrayRef<int64_t>{0});
                     Value pOp = vector::BitCastOp::create(
                         b, loc, bytes64,
@@ -1127,6 +1335,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
   // VNNI: s8 Q rows, f32 lane sums (zero points), -bias x lane sums (i32),
   // row scales.
   Value qi8Buf, qslBuf, qbBuf, rsBuf;
+  Value qgBuf; // VNNI key columns: per group -bias x sum q, sum q (i32)
   Value vTileBuf; // dequantized V tile when P x V takes many passes
   if (p.valueTileInScratch)
     vTileBuf = scratch({T, Dv});
@@ -1142,6 +1351,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
       qslBuf = scratch({RB, laneVecs * L});
     if (vnniKeyBias())
       qbBuf = scratchOf({RB, laneVecs * L}, i32);
+    if (p.vnniKeyColumns)
+      qgBuf = scratchOf({RB, 2 * p.keyScaleGroups}, i32);
     rsBuf = scratch({RB});
   }
   Value rowBuf = scratch({Dv});
@@ -1188,6 +1399,23 @@ void SdpaEmitter::emitWorkItem(Value w) {
         auto bytes64 = VectorType::get({64}, b.getI8Type());
         auto i32x16 = VectorType::get({L}, i32);
         int64_t span = L * vnniElemsPerLane();
+        if (qgBuf) {
+          // Per scale group g: -bias x sum of q over the group (the i32
+          // accumulator start) and the sum itself (zero points).
+          int64_t NG = p.keyScaleGroups, groupLen = D / NG;
+          for (int64_t g = 0; g < NG; ++g) {
+            Value sum = forLoop(
+                cIdx(g * groupLen), cIdx((g + 1) * groupLen), cIdx(1),
+                {cI32(0)}, [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                  Value q = arith::ExtSIOp::create(b, loc, i32,
+                                                   load(qi8Buf, {cr, d}));
+                  return {addi(acc[0], q)};
+                })[0];
+            store(arith::MulIOp::create(b, loc, sum, cI32(-vnniKeyBias())),
+                  qgBuf, {cr, cIdx(g)});
+            store(sum, qgBuf, {cr, cIdx(NG + g)});
+          }
+        }
         if (p.vnniNibblePlanes) {
           // K chunks of 128 elements arrive as low (even) and high (odd)
           // nibble planes: store each chunk of the s8 Q row as its 64 even
@@ -1365,7 +1593,43 @@ void SdpaEmitter::emitWorkItem(Value w) {
     if (!p.bf16Scores && RB <= 4 && llvm::isPowerOf2_64(RB))
       unroll = 8 / RB;
     Value nMain = cIdx(0);
-    if (unroll > 1) {
+    if (p.vnniKeyColumns) {
+      // 16 keys at a time, K transposed in registers: the scores of a row
+      // come out as one vector of 16 keys (keys past the tile end are
+      // clamped to the last cache row and masked by the softmax below).
+      unroll = 1;
+      nMain = n;
+      forLoop(cIdx(0), n, cIdx(L), {}, [&](Value jj, ValueRange) {
+        Value j = addi(j0, jj);
+        for (int64_t k = 0; k < L; ++k) {
+          Value jk = addi(j, cIdx(k));
+          Value ahead = arith::MinUIOp::create(b, loc, addi(jk, cIdx(T)),
+                                               cIdx(p.kvLen - 1));
+          prefetchRow(ck, buf.key, Value(), bi, hkv, ahead, p.headDim);
+          prefetchRow(p.value, buf.value, Value(), bi, hkv,
+                      arith::MinUIOp::create(b, loc, jk, cIdx(p.kvLen - 1)),
+                      p.valueHeadDim);
+        }
+        // Scale rows of the next tile (16 keys x groups, contiguous).
+        Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(T)),
+                                             cIdx(p.kvLen - 1));
+        for (auto [cp, flat] :
+             {std::make_pair(&ck, buf.keyScale),
+              std::make_pair(&p.value, buf.valueScale)})
+          if (cp->quantized && !cp->tokenInvariant)
+            memref::PrefetchOp::create(
+                b, loc, flat,
+                ValueRange{paramIndex(*cp, bi, hkv, ahead, cIdx(0))},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+        SmallVector<Value> sc =
+            vnniScoresOfKeys(bi, hkv, j, kvEndI32, qi8Buf, qgBuf);
+        for (int64_t r = 0; r < RB; ++r)
+          vstore(mul(sc[r], splat(load(rsBuf, cIdx(r)))), sBuf,
+                 {cIdx(r), jj});
+        return SmallVector<Value>{};
+      });
+    }
+    if (unroll > 1 && !p.vnniKeyColumns) {
       nMain = arith::SubIOp::create(b, loc, n, remui(n, unroll));
       forLoop(cIdx(0), nMain, cIdx(unroll), {}, [&](Value jj, ValueRange) {
         SmallVector<Value> all;
@@ -1449,10 +1713,15 @@ void SdpaEmitter::emitWorkItem(Value w) {
         }
         sv = arith::SelectOp::create(b, loc, valid, sv, splat(negInf()));
         s[c] = sv;
-        tileMax = tileMax ? maxf(tileMax, sv) : sv;
+        // (int8 VNNI path: scores are finite or -inf, so vmaxps alone is
+        // exact.)
+        tileMax = !tileMax      ? sv
+                  : p.vnniValues ? fastMax(tileMax, sv)
+                                 : maxf(tileMax, sv);
       }
       Value mOld = load(stats, {cMax, cr});
-      Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true));
+      Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true,
+                                         /*finite=*/p.vnniValues));
       // A row with nothing visible yet keeps max -inf; subtracting 0 instead
       // keeps exp(-inf - -inf) from producing NaN.
       Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,

@@ -149,6 +149,14 @@ struct KernelPlan {
   /// item). Requires D to be a multiple of 128; each i32 lane then covers 8
   /// consecutive elements.
   bool vnniNibblePlanes = false;
+  /// VNNI scores 16 keys at a time with K transposed in registers at dword
+  /// granularity (16 x 16 dwords per 64-byte chunk): vpdpbusd then yields
+  /// 16 keys' partial dots in one vector per row and scale group, so no
+  /// horizontal reduction is needed. Requires a K scale without groups
+  /// along S and an unpacked zero point.
+  bool vnniKeyColumns = false;
+  /// Scale groups of one K row (1 unless the K scale varies along D).
+  int64_t keyScaleGroups = 1;
   /// int8 math with VNNI: P x V is an integer dot product too. Per KV tile,
   /// each row's P (times a token-varying V scale, per scale group g) is
   /// quantized to 14 bits relative to the tile's maximum of p.s and split
