@@ -54,6 +54,13 @@ public:
     f32 = b.getF32Type();
     i32 = b.getI32Type();
     vecTy = VectorType::get({p.lanes}, f32);
+    // A small row block streams K/V fast: prefetch K two tiles and V one
+    // tile ahead. Larger blocks spend 4x longer per key, so one tile of K
+    // (and this tile's V) is already far enough (measured, 1 thread).
+    if (p.rowBlock > 2) {
+      kPrefetchTiles = 1;
+      vPrefetchTiles = 0;
+    }
   }
 
   void emit();
@@ -943,18 +950,14 @@ private:
       for (int64_t d = 0; d < 16; ++d) {
         int64_t g = NG == 1 ? 0 : (c * span + d * epd) / groupLen;
         Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
-        if (cp.isSigned)
-          col = arith::XOrIOp::create(
-              b, loc, col,
-              splatInt(bytes64, static_cast<int8_t>(int4 ? 0x88 : 0x80)));
         SmallVector<Value> planes;
         if (int4) {
-          Value low = splatInt(bytes64, 0x0F);
-          planes.push_back(arith::AndIOp::create(b, loc, col, low));
-          planes.push_back(arith::AndIOp::create(
-              b, loc,
-              arith::ShRUIOp::create(b, loc, col, splatInt(bytes64, 4)), low));
+          auto [lo, hi] = nibblePlanes(col, cp.isSigned);
+          planes = {lo, hi};
         } else {
+          if (cp.isSigned)
+            col = arith::XOrIOp::create(
+                b, loc, col, splatInt(bytes64, static_cast<int8_t>(0x80)));
           planes.push_back(col);
         }
         for (int64_t r = 0; r < p.rowBlock; ++r) {
@@ -992,6 +995,33 @@ private:
       }
     }
     return score;
+  }
+
+  /// The low and high nibbles of 64 packed int4 bytes as u8 codes (signed
+  /// codes biased by +8: the nibble's top bit flipped): the low plane is an
+  /// and/xor (one vpternlog), the high plane one vgf2p8affineqb (bit matrix
+  /// of a logical shift right by 4, xor constant 8 for the bias).
+  std::pair<Value, Value> nibblePlanes(Value bytes, bool isSigned) {
+    auto bytes64 = VectorType::get({64}, b.getI8Type());
+    Value lo = arith::AndIOp::create(b, loc, bytes, splatInt(bytes64, 0x0F));
+    if (isSigned)
+      lo = arith::XOrIOp::create(b, loc, lo, splatInt(bytes64, 0x08));
+    // Row i of the matrix (byte 7 - i of each qword) selects the source
+    // bits of result bit i: bit i + 4 for i < 4, none above.
+    SmallVector<int8_t> rows = {0, 0, 0, 0, static_cast<int8_t>(0x80), 0x40,
+                                0x20, 0x10};
+    SmallVector<int8_t> matrix;
+    for (int64_t i = 0; i < 64; ++i)
+      matrix.push_back(rows[i % 8]);
+    Value m = arith::ConstantOp::create(
+        b, loc, bytes64,
+        DenseElementsAttr::get(bytes64, ArrayRef<int8_t>(matrix)));
+    StringRef name = isSigned ? "__quantkv_gf2p8_shr4_xor8_512"
+                              : "__quantkv_gf2p8_shr4_512";
+    Value hi = callIntrinsic(name, "llvm.x86.vgf2p8affineqb.512", bytes64,
+                             {bytes64, bytes64, b.getI8Type()}, {bytes, m},
+                             {{2, isSigned ? 8 : 0}});
+    return {lo, hi};
   }
 
   /// vcvtps2dq: f32 -> i32 rounded to nearest even (the default MXCSR
@@ -1193,9 +1223,15 @@ private:
                   for (int64_t k = 0; k < 4; ++k)
                     rows.push_back(vload(bytes64, buf.value,
                                          {bi, hkv, rowIdx[k], cIdx(c * 64)}));
+                // Word w of 128-bit lane l pairs byte 32 half + 16 (w / 4) +
+                // 4 l + w % 4 of the two rows, so that the in-lane word
+                // unpacks below (vpunpckl/hwd) finish the transpose.
                 SmallVector<int64_t> mask;
-                for (int64_t i = 0; i < 32; ++i)
-                  mask.append({32 * half + i, 64 + 32 * half + i});
+                for (int64_t l = 0; l < 4; ++l)
+                  for (int64_t w = 0; w < 8; ++w) {
+                    int64_t src = 32 * half + 16 * (w / 4) + 4 * l + w % 4;
+                    mask.append({src, 64 + src});
+                  }
                 return pairs[key] = vector::ShuffleOp::create(
                            b, loc, rows[2 * rp], rows[2 * rp + 1], mask);
               };
@@ -1204,27 +1240,22 @@ private:
               for (int64_t u = u0; u < u0 + CP; ++u) {
                 int64_t c = u / 4, q = u % 4;
                 Value ab = pairsOf(c, q / 2, 0), cd = pairsOf(c, q / 2, 1);
+                // vpunpcklwd (q even) / vpunpckhwd (q odd).
                 SmallVector<int64_t> mask;
-                for (int64_t m = 0; m < 16; ++m) {
-                  int64_t pb = 2 * (16 * (q % 2) + m);
-                  mask.append({pb, pb + 1, 64 + pb, 64 + pb + 1});
-                }
+                for (int64_t l = 0; l < 4; ++l)
+                  for (int64_t k = 0; k < 4; ++k) {
+                    int64_t w = 16 * l + 2 * (k + 4 * (q % 2));
+                    mask.append({w, w + 1, 64 + w, 64 + w + 1});
+                  }
                 Value col = vector::ShuffleOp::create(b, loc, ab, cd, mask);
-                if (cv.isSigned)
-                  col = arith::XOrIOp::create(
-                      b, loc, col,
-                      splatInt(bytes64,
-                               static_cast<int8_t>(int4 ? 0x88 : 0x80)));
                 SmallVector<Value> planeV;
                 if (int4) {
-                  Value low = splatInt(bytes64, 0x0F);
-                  planeV.push_back(arith::AndIOp::create(b, loc, col, low));
-                  planeV.push_back(arith::AndIOp::create(
-                      b, loc,
-                      arith::ShRUIOp::create(b, loc, col,
-                                             splatInt(bytes64, 4)),
-                      low));
+                  auto [lo, hi] = nibblePlanes(col, cv.isSigned);
+                  planeV = {lo, hi};
                 } else {
+                  if (cv.isSigned)
+                    col = arith::XOrIOp::create(
+                        b, loc, col, splatInt(bytes64, static_cast<int8_t>(0x80)));
                   planeV.push_back(col);
                 }
                 int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
@@ -1285,6 +1316,8 @@ private:
   }
 
   void emitWorkItem(Value w);
+  /// Prefetch distances of the VNNI key-column path, in tiles.
+  int64_t kPrefetchTiles = 2, vPrefetchTiles = 1;
   void emitMerge(Value item);
   void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
 
@@ -1601,26 +1634,37 @@ void SdpaEmitter::emitWorkItem(Value w) {
       nMain = n;
       forLoop(cIdx(0), n, cIdx(L), {}, [&](Value jj, ValueRange) {
         Value j = addi(j0, jj);
+        // Prefetch K and V rows (and their scale rows: 16 keys x groups,
+        // contiguous) `kPrefetchTiles` / `vPrefetchTiles` tiles ahead: at
+        // DRAM speed the out-of-order window alone keeps too few lines in
+        // flight.
+        Value kAhead = addi(j, cIdx(kPrefetchTiles * T));
+        Value vAhead = addi(j, cIdx(vPrefetchTiles * T));
+        auto clampRow = [&](Value r) {
+          return arith::MinUIOp::create(b, loc, r, cIdx(p.kvLen - 1));
+        };
         for (int64_t k = 0; k < L; ++k) {
-          Value jk = addi(j, cIdx(k));
-          Value ahead = arith::MinUIOp::create(b, loc, addi(jk, cIdx(T)),
-                                               cIdx(p.kvLen - 1));
-          prefetchRow(ck, buf.key, Value(), bi, hkv, ahead, p.headDim);
+          prefetchRow(ck, buf.key, Value(), bi, hkv,
+                      clampRow(addi(kAhead, cIdx(k))), p.headDim);
           prefetchRow(p.value, buf.value, Value(), bi, hkv,
-                      arith::MinUIOp::create(b, loc, jk, cIdx(p.kvLen - 1)),
-                      p.valueHeadDim);
+                      clampRow(addi(vAhead, cIdx(k))), p.valueHeadDim);
         }
-        // Scale rows of the next tile (16 keys x groups, contiguous).
-        Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(T)),
-                                             cIdx(p.kvLen - 1));
-        for (auto [cp, flat] :
-             {std::make_pair(&ck, buf.keyScale),
-              std::make_pair(&p.value, buf.valueScale)})
-          if (cp->quantized && !cp->tokenInvariant)
+        auto prefetchScales = [&](const CacheOperandPlan &cp, Value flat,
+                                  int64_t groups, Value ahead) {
+          if (!cp.quantized || cp.tokenInvariant)
+            return;
+          int64_t bytes = L * groups * 4;
+          for (int64_t off = 0; off < bytes; off += 64)
             memref::PrefetchOp::create(
                 b, loc, flat,
-                ValueRange{paramIndex(*cp, bi, hkv, ahead, cIdx(0))},
+                ValueRange{paramIndex(cp, bi, hkv,
+                                      clampRow(addi(ahead, cIdx(off / 4 /
+                                                                groups))),
+                                      cIdx(0))},
                 /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+        };
+        prefetchScales(ck, buf.keyScale, p.keyScaleGroups, kAhead);
+        prefetchScales(p.value, buf.valueScale, p.valueScaleGroups, vAhead);
         SmallVector<Value> sc =
             vnniScoresOfKeys(bi, hkv, j, kvEndI32, qi8Buf, qgBuf);
         for (int64_t r = 0; r < RB; ++r)
