@@ -1235,6 +1235,16 @@ private:
                 return pairs[key] = vector::ShuffleOp::create(
                            b, loc, rows[2 * rp], rows[2 * rp + 1], mask);
               };
+              // The first pass prefetches the next tile's V rows: spread
+              // over the P x V loop, the requests keep DRAM busy while the
+              // scores of the next tile do not need V yet.
+              if (r0 == 0 && u0 == 0)
+                for (int64_t k = 0; k < 4; ++k)
+                  prefetchRow(cv, buf.value, Value(), bi, hkv,
+                              arith::MinUIOp::create(
+                                  b, loc, addi(rowIdx[k], cIdx(p.kvTile)),
+                                  cIdx(p.kvLen - 1)),
+                              p.valueHeadDim);
               SmallVector<Value> next(acc.begin(), acc.end());
               Value pIdx = pDwordIndex(jq);
               for (int64_t u = u0; u < u0 + CP; ++u) {
@@ -1646,8 +1656,10 @@ void SdpaEmitter::emitWorkItem(Value w) {
         for (int64_t k = 0; k < L; ++k) {
           prefetchRow(ck, buf.key, Value(), bi, hkv,
                       clampRow(addi(kAhead, cIdx(k))), p.headDim);
-          prefetchRow(p.value, buf.value, Value(), bi, hkv,
-                      clampRow(addi(vAhead, cIdx(k))), p.valueHeadDim);
+          // (With VNNI P x V, its own loop prefetches the next tile's V.)
+          if (!p.vnniValues)
+            prefetchRow(p.value, buf.value, Value(), bi, hkv,
+                        clampRow(addi(vAhead, cIdx(k))), p.valueHeadDim);
         }
         auto prefetchScales = [&](const CacheOperandPlan &cp, Value flat,
                                   int64_t groups, Value ahead) {
@@ -1664,7 +1676,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
                 /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         };
         prefetchScales(ck, buf.keyScale, p.keyScaleGroups, kAhead);
-        prefetchScales(p.value, buf.valueScale, p.valueScaleGroups, vAhead);
+        prefetchScales(p.value, buf.valueScale, p.valueScaleGroups,
+                       p.vnniValues ? addi(j, cIdx(T)) : vAhead);
         SmallVector<Value> sc =
             vnniScoresOfKeys(bi, hkv, j, kvEndI32, qi8Buf, qgBuf);
         for (int64_t r = 0; r < RB; ++r)
