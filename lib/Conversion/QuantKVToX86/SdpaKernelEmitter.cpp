@@ -650,10 +650,14 @@ private:
                       ArrayRef<std::pair<unsigned, int64_t>> immediates = {}) {
     // (Inside scf.for body builders the enclosing ops are not linked yet:
     // the module was recorded when emission started.)
+    auto immediateAt = [&](unsigned i) {
+      return llvm::find_if(immediates,
+                           [&](auto im) { return im.first == i; });
+    };
     SmallVector<Type> passed;
-    for (auto [i, t] : llvm::enumerate(argTypes))
-      if (llvm::none_of(immediates, [&](auto im) { return im.first == i; }))
-        passed.push_back(t);
+    for (unsigned i = 0; i < argTypes.size(); ++i)
+      if (immediateAt(i) == immediates.end())
+        passed.push_back(argTypes[i]);
     auto type = LLVM::LLVMFunctionType::get(result, passed);
     if (!module.lookupSymbol(name)) {
       OpBuilder::InsertionGuard guard(b);
@@ -664,14 +668,13 @@ private:
       b.setInsertionPointToStart(entry);
       SmallVector<Value> operands;
       unsigned next = 0;
-      for (auto [i, t] : llvm::enumerate(argTypes)) {
-        auto im = llvm::find_if(immediates,
-                                [&](auto im) { return im.first == i; });
+      for (unsigned i = 0; i < argTypes.size(); ++i) {
+        auto im = immediateAt(i);
         if (im == immediates.end())
           operands.push_back(entry->getArgument(next++));
         else
           operands.push_back(LLVM::ConstantOp::create(
-              b, loc, t, b.getIntegerAttr(t, im->second)));
+              b, loc, argTypes[i], b.getIntegerAttr(argTypes[i], im->second)));
       }
       Value r = LLVM::CallIntrinsicOp::create(
                     b, loc, result, b.getStringAttr(intrinsic), operands)
