@@ -250,5 +250,7 @@ void quantkv_fuzz::checkSource(llvm::StringRef bytes) {
       [](OpPassManager &pm) { pm.addPass(quantkv::createQuantKVFuseSdpaPass()); },
       /*translate=*/false);
   runPipeline(1, *module, quantkv::buildReferencePipeline, /*translate=*/true);
-  runPipeline(2, *module, quantkv::buildCpuPipeline, /*translate=*/true);
+  runPipeline(
+      2, *module, [](OpPassManager &pm) { quantkv::buildCpuPipeline(pm); },
+      /*translate=*/true);
 }

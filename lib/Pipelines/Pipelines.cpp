@@ -89,8 +89,17 @@ static void buildLowerToLLVMWithOpenMPPipeline(OpPassManager &pm) {
 }
 
 void mlir::quantkv::buildCpuPipeline(OpPassManager &pm) {
+  buildCpuPipeline(pm, CpuPipelineOptions());
+}
+
+void mlir::quantkv::buildCpuPipeline(OpPassManager &pm,
+                                     const CpuPipelineOptions &options) {
+  QuantKVLowerToX86PassOptions x86;
+  x86.enableAmx = options.enableAmx;
   pm.addPass(createQuantKVFuseSdpaPass());
-  pm.addPass(createQuantKVLowerToX86Pass());
+  pm.addPass(createQuantKVLowerToX86Pass(x86));
+  if (options.emulateAmx)
+    pm.addPass(createQuantKVEmulateAmxPass());
   pm.addPass(createCanonicalizerPass());
   buildLowerToLLVMWithOpenMPPipeline(pm);
 }
@@ -100,8 +109,10 @@ void mlir::quantkv::registerPipelines() {
       "quantkv-reference-pipeline",
       "Lower quantkv through the reference linalg path down to LLVM",
       [](OpPassManager &pm) { buildReferencePipeline(pm); });
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CpuPipelineOptions>(
       "quantkv-cpu-pipeline",
       "Fuse, lower quantkv.sdpa to the x86 kernel and continue down to LLVM",
-      [](OpPassManager &pm) { buildCpuPipeline(pm); });
+      [](OpPassManager &pm, const CpuPipelineOptions &options) {
+        buildCpuPipeline(pm, options);
+      });
 }

@@ -14,6 +14,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "quantkv/Runtime/CpuFeatures.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -118,6 +119,16 @@ JitModule::compileLLVMDialect(ModuleOp module, const JitOptions &options) {
   auto engine = ExecutionEngine::create(module, engineOptions, std::move(*tm));
   if (!engine)
     return engine.takeError();
+  // Run-time queries the generated code calls (kernel variant dispatch).
+  // Registered explicitly: an executable does not export its symbols to the
+  // process lookup the engine falls back on.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner(kCpuHasAmxSymbol)] = {
+        llvm::orc::ExecutorAddr::fromPtr(&quantkv_cpu_has_amx),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   return std::unique_ptr<JitModule>(new JitModule(std::move(*engine)));
 }
 

@@ -21,11 +21,13 @@
 
 #include "Bandwidth.h"
 #include "OneDnnSdpa.h"
+#include "Peak.h"
 #include "PngPlot.h"
 #include "SdpaRunner.h"
 
 #include "quantkv/Testing/Numerics.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <algorithm>
 #include <chrono>
@@ -83,6 +85,10 @@ struct Measurement {
   int64_t kvLen = 0;
   double flops = 0;
   std::string note;
+  /// Prefill: the arithmetic peak the kernel is judged against (impl of a
+  /// peak_* row of the same run) and the fraction of it reached.
+  std::string peak;
+  double peakFraction = 0;
 };
 
 std::vector<std::string> split(const std::string &text, char sep) {
@@ -205,6 +211,10 @@ std::vector<BenchCase> buildSuite(const Options &opts) {
 }
 
 /// 2 x (Q.K + P.V) multiply-adds over the visible (causal) part.
+bool hostHasAvx512Bf16() {
+  return llvm::sys::getHostCPUFeatures().lookup("avx512bf16");
+}
+
 double attentionFlops(const SdpaConfig &c) {
   double visible = 0;
   for (int64_t i = 0; i < c.qLen; ++i) {
@@ -226,11 +236,17 @@ void writeJson(std::ofstream &os, const Measurement &m) {
   std::snprintf(buf, sizeof(buf),
                 "{\"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, "
                 "\"median_us\": %.3f, \"bytes_moved\": %lld, \"gbps\": %.4f, "
-                "\"kv_len\": %lld, \"gflops\": %.3f%s%s%s}\n",
+                "\"kv_len\": %lld, \"gflops\": %.3f%s%s%s%s%s%s%s}\n",
                 m.caseName.c_str(), m.impl.c_str(), m.threads, m.medianUs,
                 static_cast<long long>(m.bytesMoved), m.gbps,
                 static_cast<long long>(m.kvLen),
                 m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0,
+                m.peak.empty() ? "" : ", \"peak\": \"", m.peak.c_str(),
+                m.peak.empty() ? "" : "\"",
+                m.peak.empty() ? ""
+                               : (", \"peak_pct\": " +
+                                  std::to_string(100 * m.peakFraction))
+                                     .c_str(),
                 m.note.empty() ? "" : ", \"note\": \"", m.note.c_str(),
                 m.note.empty() ? "" : "\"");
   os << buf;
@@ -505,6 +521,38 @@ int main(int argc, char **argv) {
     report(m);
   }
 
+  // Arithmetic peaks, measured in the same run as the prefill cases they
+  // judge: f32 FMA (also the peak of f16 math, which contracts f16-rounded
+  // values with f32 FMAs: AVX512-FP16 has no f32-accumulating dot product)
+  // and bf16 vdpbf16ps (4 flops per f32 lane per instruction).
+  // On a shared machine a probe can be slowed by other processes: the peaks
+  // are measured again right after each prefill measurement and the best
+  // rate seen for a thread count is the peak.
+  std::map<std::pair<std::string, int>, double> peaks; // (impl, threads)
+  auto measurePeaks = [&](int threads) {
+    for (auto [kind, impl] : {std::pair{PeakKind::F32Fma, "peak_f32"},
+                              std::pair{PeakKind::Bf16Dot, "peak_bf16"}}) {
+      if (kind == PeakKind::Bf16Dot && !hostHasAvx512Bf16())
+        continue;
+      PeakResult pr = measurePeak(kind, threads, opts.warmup, opts.repeats);
+      Measurement m;
+      m.caseName = kind == PeakKind::F32Fma ? "vfmadd231ps_zmm"
+                                            : "vdpbf16ps_zmm";
+      m.impl = impl;
+      m.threads = threads;
+      m.medianUs = pr.bestUs; // best of the repeats (see PeakResult)
+      m.flops = pr.flops;
+      double &best = peaks[{impl, threads}];
+      best = std::max(best, pr.gflops);
+      report(m);
+    }
+  };
+  bool anyPrefill = std::any_of(cases.begin(), cases.end(),
+                                [](const BenchCase &c) { return !c.isDecode; });
+  for (int threads : anyPrefill && !opts.checkOnly ? opts.threads
+                                                   : std::vector<int>{})
+    measurePeaks(threads);
+
   for (const BenchCase &bc : cases) {
     const SdpaConfig &cfg = bc.config;
     // Enough independent copies of the cache to exceed the last-level cache
@@ -570,6 +618,27 @@ int main(int argc, char **argv) {
       }
       m.gbps = m.bytesMoved / (m.medianUs * 1e3);
       m.note = "copies=" + std::to_string(copies);
+      if (!bc.isDecode) {
+        measurePeaks(threads);
+        // Every math mode contracts on f32 FMAs (bf16/f16 on rounded
+        // values, exact products); bf16 math is judged against the faster
+        // of the f32 FMA and vdpbf16ps peaks.
+        m.peak = cfg.math == MathMode::BF16 &&
+                         peaks[{"peak_bf16", threads}] >
+                             peaks[{"peak_f32", threads}]
+                     ? "peak_bf16"
+                     : "peak_f32";
+        auto it = peaks.find({m.peak, threads});
+        if (it != peaks.end() && it->second > 0) {
+          m.peakFraction = m.flops / m.medianUs / 1e3 / it->second;
+          char pct[64];
+          std::snprintf(pct, sizeof(pct), " %.0f%% of %s", 100 * m.peakFraction,
+                        m.peak.c_str());
+          m.note += pct;
+        } else {
+          m.peak.clear();
+        }
+      }
       report(m);
 
       if (opts.onednn) {

@@ -34,11 +34,14 @@ std::unique_ptr<mlir::MLIRContext> createContext();
 
 /// Parses `text` and compiles it for `target`; on failure returns a one-line
 /// error. `passes` (textual, may be empty) run before the target pipeline.
+/// `enableAmx` compiles the cpu target with the AMX kernel variant;
+/// `amxCompiled` (optional) tells whether the module then has one.
 std::string compileText(mlir::MLIRContext &ctx, const std::string &text,
                         const std::string &sourceName, Target target,
                         const std::string &passes, unsigned optLevel,
                         std::unique_ptr<mlir::quantkv::JitModule> &jit,
-                        double &compileMs);
+                        double &compileMs, bool enableAmx = false,
+                        bool *amxCompiled = nullptr, bool emulateAmx = false);
 
 /// Options of one SDPA run.
 struct SdpaRunOptions {
@@ -46,6 +49,10 @@ struct SdpaRunOptions {
   unsigned optLevel = 2;
   int64_t repeat = 1;
   bool check = false;
+  /// Compile the AMX variant of the x86 kernel too (cpu target).
+  bool amx = false;
+  /// Testing: run the AMX variant with emulated tile ops.
+  bool emulateAmx = false;
 };
 
 /// What one SDPA run produced.
@@ -53,6 +60,8 @@ struct SdpaRunResult {
   /// Non-empty when the run could not happen (exit 2).
   std::string error;
   double compileMs = 0;
+  /// The compiled module has an AMX kernel variant.
+  bool amxCompiled = false;
   /// Median over the repeats.
   double runMs = 0;
   std::vector<double> output;

@@ -11,6 +11,7 @@
 #include "quantkv/InitAllPasses.h"
 #include "quantkv/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Parser/Parser.h"
@@ -79,7 +80,8 @@ std::string quantkv_run::compileText(MLIRContext &ctx, const std::string &text,
                                      Target target, const std::string &passes,
                                      unsigned optLevel,
                                      std::unique_ptr<quantkv::JitModule> &jit,
-                                     double &compileMs) {
+                                     double &compileMs, bool enableAmx,
+                                     bool *amxCompiled, bool emulateAmx) {
   if (target == Target::Spirv)
     return "target spirv is not available in quantkv-run (no Vulkan runner "
            "in this build)";
@@ -108,10 +110,14 @@ std::string quantkv_run::compileText(MLIRContext &ctx, const std::string &text,
   auto buildPipeline = [&](OpPassManager &pm) {
     if (!pre.empty())
       (void)parsePassPipeline(pre, pm, llvm::errs());
-    if (target == Target::Cpu)
-      quantkv::buildCpuPipeline(pm);
-    else
+    if (target == Target::Cpu) {
+      quantkv::CpuPipelineOptions cpu;
+      cpu.enableAmx = enableAmx || emulateAmx;
+      cpu.emulateAmx = emulateAmx;
+      quantkv::buildCpuPipeline(pm, cpu);
+    } else {
       quantkv::buildReferencePipeline(pm);
+    }
   };
   quantkv::JitOptions options;
   options.optLevel = optLevel;
@@ -122,6 +128,15 @@ std::string quantkv_run::compileText(MLIRContext &ctx, const std::string &text,
            " failed: " + oneLine(llvm::toString(compiled.takeError()));
   }
   jit = std::move(*compiled);
+  if (amxCompiled) {
+    // The lowered module stays alive: look for an outlined AMX work item.
+    *amxCompiled = false;
+    module->walk([&](LLVM::LLVMFuncOp func) {
+      if (func.getSymName().ends_with("_sdpa_item_amx") ||
+          func.getSymName().contains("_sdpa_item_amx_"))
+        *amxCompiled = true;
+    });
+  }
   compileMs = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - start)
                   .count();
@@ -135,7 +150,8 @@ SdpaRunResult quantkv_run::runSdpa(MLIRContext &ctx, const SdpaConfig &config,
   std::unique_ptr<quantkv::JitModule> jit;
   result.error =
       compileText(ctx, emitSdpaModule(config), "sdpa.mlir", options.target, "",
-                  options.optLevel, jit, result.compileMs);
+                  options.optLevel, jit, result.compileMs, options.amx,
+                  &result.amxCompiled, options.emulateAmx);
   if (!result.error.empty())
     return result;
 

@@ -7,6 +7,7 @@
 
 #include "Commands.h"
 
+#include "quantkv/Runtime/CpuFeatures.h"
 #include "quantkv/Testing/Npy.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -27,7 +28,8 @@ std::set<std::string> quantkv_run::sdpaFlags() {
 
 std::set<std::string> quantkv_run::sdpaSwitches() {
   std::set<std::string> switches = sdpaConfigSwitches();
-  switches.insert({"check", "json", "help", "print-mlir"});
+  switches.insert(
+      {"check", "json", "help", "print-mlir", "amx", "emulate-amx"});
   return switches;
 }
 
@@ -163,6 +165,10 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
   SdpaRunOptions options;
   options.target = target;
   options.check = args.has("check");
+  options.emulateAmx = args.has("emulate-amx");
+  options.amx = args.has("amx") || options.emulateAmx;
+  if (options.amx && target != Target::Cpu)
+    args.fail("--amx and --emulate-amx need --target cpu");
   options.repeat = args.getInt("repeat", 1, 1);
   options.optLevel = static_cast<unsigned>(args.getInt("opt-level", 2, 0));
   if (options.optLevel > 3)
@@ -208,6 +214,15 @@ int quantkv_run::runSdpaCommand(const std::vector<std::string> &argv) {
   } else {
     std::printf("sdpa %s target=%s\n", config.describe().c_str(),
                 targetName(target));
+    if (target == Target::Cpu)
+      // The variant the kernel's run-time dispatch takes: the same query
+      // (quantkv_cpu_has_amx) the compiled code calls.
+      std::printf("x86 variant: %s (amx variant %s)\n",
+                  !result.amxCompiled          ? "avx512"
+                  : options.emulateAmx         ? "amx-emulated"
+                  : quantkv_cpu_has_amx() != 0 ? "amx"
+                                               : "avx512",
+                  result.amxCompiled ? "compiled" : "not compiled");
     std::printf("time: compile %.1f ms, run %.3f ms (median of %lld; "
                 "information only)\n",
                 result.compileMs, result.runMs,

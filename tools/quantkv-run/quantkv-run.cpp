@@ -41,6 +41,12 @@ static const char kHelpTool[] =
   --dump DIR                            write inputs/outputs as .npy + manifest.json
   --opt-level N                         JIT optimization level 0-3 (default 2)
   --print-mlir                          print the generated module and exit
+  --amx                                 (cpu) also compile the AMX kernel variant
+                                        (bf16 math); prints which variant runs
+                                        (QUANTKV_DISABLE_AMX=1 forces avx512)
+  --emulate-amx                         (testing) --amx, running the AMX variant
+                                        with its tile ops emulated by scalar
+                                        loops on any CPU
 
 TOLERANCE (--check): an element passes when |out - ref| <= atol + rtol*|ref|
   math f32:  atol 1e-4, rtol 1e-4   (f32 arithmetic against f64)

@@ -81,6 +81,12 @@ static cl::opt<bool> clDeclinedOk(
              "to compile with a diagnostic (its lowering does not handle "
              "them); they are still counted and reported"),
     cl::init(false));
+static cl::opt<std::string> clCpuAmx(
+    "cpu-amx",
+    cl::desc("Target cpu with the AMX kernel variant: off, on (chosen by the "
+             "CPU, see docs/X86Kernel.md) or emulate (testing: the AMX "
+             "variant runs with emulated tile ops, whatever the CPU)"),
+    cl::init("off"));
 static cl::opt<double> clPerturb(
     "perturb",
     cl::desc("Testing only: add this to the first output element of every "
@@ -183,9 +189,12 @@ std::string compileAndRun(MLIRContext &ctx, Target target,
   auto jit = quantkv::JitModule::compile(
       *module,
       [&](OpPassManager &pm) {
-        if (target == Target::Cpu)
-          quantkv::buildCpuPipeline(pm);
-        else
+        if (target == Target::Cpu) {
+          quantkv::CpuPipelineOptions cpu;
+          cpu.enableAmx = clCpuAmx != "off";
+          cpu.emulateAmx = clCpuAmx == "emulate";
+          quantkv::buildCpuPipeline(pm, cpu);
+        } else
           quantkv::buildReferencePipeline(pm);
       },
       options);
@@ -257,6 +266,10 @@ int main(int argc, char **argv) {
       "quantkv differential sweep: random SDPA configurations on every "
       "target, checked against the f64 reference\n");
   llvm::sys::AddSignalHandler(printCurrentConfig, nullptr);
+  if (clCpuAmx != "off" && clCpuAmx != "on" && clCpuAmx != "emulate") {
+    llvm::errs() << "quantkv-sweep: --cpu-amx must be off, on or emulate\n";
+    return 2;
+  }
 
   std::vector<TargetState> targets;
   for (llvm::StringRef name : llvm::split(clTargets.getValue(), ',')) {

@@ -57,7 +57,40 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
     Option<"kvTile", "kv-tile", "int64_t", /*default=*/"64",
            "Keys processed per online-softmax step">,
     Option<"enableAmx", "enable-amx", "bool", /*default=*/"false",
-           "Emit the AMX (bf16/int8 tile) variant of the kernel">,
+           "Also emit an AMX variant of each work item (Q.K scores on AMX "
+           "tiles: bf16 math with a head dim that is a multiple of 32 via "
+           "amx.tile_mulf, int8 math with per-token K scales and a head dim "
+           "that is a multiple of 64 via amx.tile_muli), "
+           "with its own target features, called instead of the AVX-512 one "
+           "when quantkv_cpu_has_amx() reports usable AMX at run time "
+           "(QUANTKV_DISABLE_AMX=1 forces AVX-512); other configurations get "
+           "no AMX variant">,
+    Option<"prefillMinQueryLen", "prefill-min-query-len", "int64_t",
+           /*default=*/"16",
+           "Query length from which the dedicated prefill kernel is used "
+           "(0: never)">,
+    Option<"prefillBf16Dot", "prefill-bf16-dot", "bool", /*default=*/"false",
+           "Prefill bf16 math on vdpbf16ps (pair layouts) instead of f32 "
+           "FMAs on bf16-rounded values (slower where vdpbf16ps issues at "
+           "a quarter of the FMA rate)">,
+  ];
+}
+
+def QuantKVEmulateAmxPass : Pass<"quantkv-emulate-amx", "::mlir::ModuleOp"> {
+  let summary = "Testing: run the AMX kernel variant without AMX";
+  let description = [{
+    Replaces every amx tile op by scalar loops over memref scratch with the
+    instructions' semantics (tdpbf16ps: each f32 lane accumulates the two
+    bf16 products of a pair; tdpbusd: four u8 x s8 products), and every call
+    of `quantkv_cpu_has_amx` by 1, so that the AMX variant of the x86 kernel
+    executes, slowly, on CPUs without AMX. It checks the variant's data
+    layout and indexing against the reference; it says nothing about the
+    AMX hardware itself. Run it after `quantkv-lower-to-x86`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 

@@ -9,6 +9,7 @@
 #define QUANTKV_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir::quantkv {
 
@@ -20,9 +21,25 @@ void buildLowerToLLVMPipeline(OpPassManager &pm);
 /// quantkv-reference-pipeline: quantkv-lower-to-linalg, then the LLVM tail.
 void buildReferencePipeline(OpPassManager &pm);
 
+/// Options of quantkv-cpu-pipeline.
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<bool> enableAmx{
+      *this, "enable-amx",
+      llvm::cl::desc("Also compile the AMX variant of the x86 kernel, chosen "
+                     "at run time when the CPU has usable AMX"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> emulateAmx{
+      *this, "emulate-amx",
+      llvm::cl::desc("Testing: with enable-amx, run the AMX variant with its "
+                     "tile ops emulated by scalar loops "
+                     "(quantkv-emulate-amx), whatever the CPU"),
+      llvm::cl::init(false)};
+};
+
 /// quantkv-cpu-pipeline: quantkv-fuse-sdpa, quantkv-lower-to-x86, then the
 /// LLVM tail.
 void buildCpuPipeline(OpPassManager &pm);
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Registers the pipelines above under their `quantkv-...` names.
 void registerPipelines();

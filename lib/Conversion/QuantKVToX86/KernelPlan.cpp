@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -88,6 +89,47 @@ static bool nibblePlanesApply(const CacheOperandPlan &cp, int64_t dim) {
   if (cp.tokenInvariant || cp.alongD == ScaleAlongD::PerRow)
     return true;
   return cp.alongD == ScaleAlongD::PerVector && cp.groupShape[3] % 32 == 0;
+}
+
+/// Chooses the dedicated prefill kernel for long query blocks. Below
+/// `prefillMinQueryLen` rows per head the row-block kernel (registers hold
+/// all rows of a block, K/V rows unpacked in registers) needs no scratch
+/// traffic and wins; from 16 rows on, a padded 16-row vector of the prefill
+/// kernel is at least fully used once and its GEMM-style microkernels do not
+/// pay a horizontal reduction per key and row.
+static void planPrefill(KernelPlan &plan, const X86KernelOptions &options) {
+  PrefillPlan &pf = plan.prefill;
+  if (options.prefillMinQueryLen <= 0 || plan.qLen < options.prefillMinQueryLen)
+    return;
+  // The f32 scratch of one item (K and V tiles, Q^T, S^T, accumulators) must
+  // stay far below L2.
+  if (plan.headDim > 512 || plan.valueHeadDim > 512) {
+    pf.declined = "head dims above 512 exceed the prefill scratch budget";
+    return;
+  }
+  int64_t lanes = plan.lanes;
+  pf.rowVectors =
+      std::clamp<int64_t>(llvm::divideCeil(plan.qLen, lanes), 1,
+                          std::max<int64_t>(1, options.prefillRowVectors));
+  pf.rows = pf.rowVectors * lanes;
+  pf.numQueryBlocks = llvm::divideCeil(plan.qLen, pf.rows);
+  // S^T block: keyBlock keys x rowVectors vectors of 16 rows in 24
+  // accumulators (8 left for the Q^T vectors and the broadcast K' values).
+  // A divisor of kvTile (no scored keys past a full tile) when one is at
+  // least half of the register budget.
+  int64_t cap = std::clamp<int64_t>(24 / pf.rowVectors, 4, 12);
+  pf.keyBlock = largestDivisorAtMost(plan.kvTile, cap);
+  if (2 * pf.keyBlock < cap)
+    pf.keyBlock = cap;
+  pf.tileRows = llvm::alignTo(plan.kvTile, pf.keyBlock);
+  // P x V block: pvRows x pvVectors accumulators, at most 24.
+  pf.pvVectors = largestDivisorAtMost(plan.valueHeadDim / lanes, 4);
+  pf.pvRows = largestDivisorAtMost(pf.rows, 24 / pf.pvVectors);
+  // Key pairs of P x V never straddle the scored keys: keyBlock is even.
+  pf.bf16Dot = options.prefillBf16Dot && options.hasAvx512Bf16 &&
+               plan.mathMode == MathMode::bf16 && plan.headDim % 32 == 0 &&
+               pf.keyBlock % 2 == 0;
+  pf.enabled = true;
 }
 
 FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
@@ -199,6 +241,18 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
 
   plan.valueTileInScratch = valueVectors / plan.valueVectorsPerStep > 2;
 
+  // AMX tiles hold at most 16 rows of 64 bytes: a row block of up to 16 Q
+  // rows times 32 bf16 (or 64 int8) of D per tile multiply. bf16 math
+  // rounds both contraction inputs to bf16, which tdpbf16ps multiplies
+  // exactly; int8 math with one K scale per token is an exact integer dot
+  // product (tdpbsud) scaled once per key.
+  bool amxBf16 = plan.mathMode == MathMode::bf16 && plan.headDim % 32 == 0;
+  bool amxInt8 = plan.mathMode == MathMode::int8 &&
+                 k.storage != CacheStorage::Float && !k.tokenInvariant &&
+                 k.alongD == ScaleAlongD::PerRow && plan.headDim % 64 == 0;
+  plan.amxVariant = options.enableAmx && (amxBf16 || amxInt8) &&
+                    plan.rowBlock <= 16 && plan.kvTile % 16 == 0;
+
   // Even/odd nibble planes (see CacheOperandPlan::splitNibbles) for f32
   // contractions of int4 K and V whose scale is constant over 32 elements.
   // The VNNI and bf16 score paths consume K in storage order.
@@ -255,5 +309,6 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   plan.splitLen =
       llvm::alignTo(llvm::divideCeil(plan.kvLen, splits), plan.kvTile);
   plan.numSplits = llvm::divideCeil(plan.kvLen, plan.splitLen);
+  planPrefill(plan, options);
   return plan;
 }

@@ -48,6 +48,8 @@ struct QuantKVLowerToX86Pass
     X86KernelOptions options;
     options.kvTile = kvTile;
     options.enableAmx = enableAmx;
+    options.prefillMinQueryLen = prefillMinQueryLen;
+    options.prefillBf16Dot = prefillBf16Dot;
     // The JIT compiles for the host, so the host decides the instructions.
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     options.hasVnni = features.lookup("avx512vnni");

@@ -37,6 +37,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "quantkv/Conversion/QuantKVToX86/AmxScores.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -1331,8 +1332,13 @@ private:
   void emitWorkItem(Value w);
   /// Prefetch distances of the VNNI key-column path, in tiles.
   int64_t kPrefetchTiles = 2, vPrefetchTiles = 1;
+  void emitAmxWorkItem(Value w);
+  void emitAmxScores(const AmxTileScratch &scratch, Value bi, Value hkv,
+                     Value j0, Value n, Value qbfBuf, Value qi8Buf, Value rsBuf,
+                     Value sBuf);
   void emitMerge(Value item);
-  void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
+  void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body,
+                   function_ref<void(Value)> amxBody = nullptr);
 
   OpBuilder &b;
   Location loc;
@@ -1343,6 +1349,8 @@ private:
   Value softmaxScale;
   Value partAcc, partM, partL;
   ModuleOp module;
+  /// Emitting the AMX variant of the work item (AmxScores.h).
+  bool amxScores = false;
 };
 
 } // namespace
@@ -1401,6 +1409,9 @@ void SdpaEmitter::emitWorkItem(Value w) {
       qgBuf = scratchOf({RB, 2 * p.keyScaleGroups}, i32);
     rsBuf = scratch({RB});
   }
+  AmxTileScratch amxScratch;
+  if (amxScores)
+    amxScratch = allocateAmxTileScratch(b, loc, p);
   Value rowBuf = scratch({Dv});
   // VNNI P x V: P halves per (half, row, group, 4 keys), dequantization
   // factor and integer bias/zero-point correction per (row, group).
@@ -1576,6 +1587,13 @@ void SdpaEmitter::emitWorkItem(Value w) {
   forLoop(kvStart, kvEnd, cIdx(T), {}, [&](Value j0, ValueRange) {
     Value n = arith::MinUIOp::create(b, loc, cIdx(T),
                                      arith::SubIOp::create(b, loc, kvEnd, j0));
+    // The AMX variant scores the whole tile with tile multiplies; the
+    // vector score loops below then cover no keys.
+    Value nVector = n;
+    if (amxScores) {
+      emitAmxScores(amxScratch, bi, hkv, j0, n, qbfBuf, qi8Buf, rsBuf, sBuf);
+      nVector = cIdx(0);
+    }
     // Scores: each K row is unpacked and dequantized once for all rows.
     // `scoreSums` returns the block's per-row dot product vectors of key jj.
     auto scoreSums = [&](Value jj) -> SmallVector<Value> {
@@ -1644,8 +1662,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
       // come out as one vector of 16 keys (keys past the tile end are
       // clamped to the last cache row and masked by the softmax below).
       unroll = 1;
-      nMain = n;
-      forLoop(cIdx(0), n, cIdx(L), {}, [&](Value jj, ValueRange) {
+      nMain = nVector;
+      forLoop(cIdx(0), nVector, cIdx(L), {}, [&](Value jj, ValueRange) {
         Value j = addi(j0, jj);
         // Prefetch K and V rows (and their scale rows: 16 keys x groups,
         // contiguous) `kPrefetchTiles` / `vPrefetchTiles` tiles ahead: at
@@ -1690,7 +1708,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
       });
     }
     if (unroll > 1 && !p.vnniKeyColumns) {
-      nMain = arith::SubIOp::create(b, loc, n, remui(n, unroll));
+      nMain = arith::SubIOp::create(b, loc, nVector, remui(nVector, unroll));
       forLoop(cIdx(0), nMain, cIdx(unroll), {}, [&](Value jj, ValueRange) {
         SmallVector<Value> all;
         for (int64_t u = 0; u < unroll; ++u)
@@ -1706,7 +1724,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
         return SmallVector<Value>{};
       });
     }
-    forLoop(nMain, n, cIdx(1), {}, [&](Value jj, ValueRange) {
+    forLoop(nMain, nVector, cIdx(1), {}, [&](Value jj, ValueRange) {
       SmallVector<Value> sums = scoreSums(jj);
       // The block's rows are reduced together (a transpose-add tree), which
       // costs about half of one horizontal reduction per row.
@@ -1918,13 +1936,64 @@ void SdpaEmitter::emitMerge(Value item) {
   }
 }
 
+/// The AMX variant of the work item: the same item emitted for the AMX plan
+/// (AmxScores.h), whose scores are tile multiplies.
+void SdpaEmitter::emitAmxWorkItem(Value w) {
+  KernelPlan amxPlan = getAmxItemPlan(p);
+  SdpaEmitter amx(b, loc, amxPlan, buf);
+  amx.softmaxScale = softmaxScale;
+  amx.partAcc = partAcc;
+  amx.partM = partM;
+  amx.partL = partL;
+  amx.module = module;
+  amx.amxScores = true;
+  amx.emitWorkItem(w);
+}
+
+/// The AMX item's scores of the tile of keys [j0, j0 + n) (AmxScores.h).
+void SdpaEmitter::emitAmxScores(const AmxTileScratch &scratch, Value bi,
+                                Value hkv, Value j0, Value n, Value qbfBuf,
+                                Value qi8Buf, Value rsBuf, Value sBuf) {
+  const CacheOperandPlan &ck = p.key;
+  // The prefetches of the vector score loop: the next tile's K row and this
+  // tile's V row.
+  auto prefetch = [&](Value j) {
+    Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(p.kvTile)),
+                                         cIdx(p.kvLen - 1));
+    prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
+    prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j, p.valueHeadDim);
+  };
+  if (p.mathMode == MathMode::int8) {
+    emitAmxTileScoresInt8(
+        b, loc, p, scratch, n, qi8Buf, rsBuf, sBuf, [&](Value jj) {
+          Value j = addi(j0, jj);
+          prefetch(j);
+          AmxKeyBytes key = loadKeyBytes(b, loc, p, buf.key, bi, hkv, j);
+          Value linear = paramIndex(ck, bi, hkv, j, cIdx(0));
+          key.scale = loadScale(ck, buf.keyScale, linear);
+          key.zeroPoint = loadZeroPoint(ck, buf.keyZeroPoint, linear);
+          return key;
+        });
+    return;
+  }
+  emitAmxTileScores(b, loc, p, scratch, n, qbfBuf, rsBuf, sBuf, [&](Value jj) {
+    Value j = addi(j0, jj);
+    prefetch(j);
+    return loadDequantized(ck, buf.key, buf.keyScale, buf.keyZeroPoint, bi, hkv,
+                           j, 0, p.headDim / p.lanes);
+  });
+}
+
 /// Emits scf.parallel over [0, n) whose body calls a private function
 /// holding `body(iv)`. Outlining keeps each item's scratch (memref.alloca) in
 /// a function entry block: allocated once per call, never growing the stack
 /// across iterations, and the loop body stays a single block whichever way
 /// the loop is lowered (sequential, or omp.wsloop inside an alloca scope).
+/// With `amxBody`, a second function `<name>_amx` holds it, and a second
+/// loop calls that one when quantkv_cpu_has_amx() (asked before the loops).
 void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
-                              function_ref<void(Value)> body) {
+                              function_ref<void(Value)> body,
+                              function_ref<void(Value)> amxBody) {
   // Everything the body reads becomes an argument of the outlined function.
   SmallVector<Value *> captured = {&buf.query,      &buf.key,
                                    &buf.keyScale,   &buf.keyZeroPoint,
@@ -1945,13 +2014,12 @@ void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
       b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
   if (!parentFunc)
     parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-  std::string name =
-      (parentFunc.getSymName() + "_sdpa_" + suffix).str();
   auto module = parentFunc->getParentOfType<ModuleOp>();
-  for (int i = 0; module.lookupSymbol(name); ++i)
-    name = (parentFunc.getSymName() + "_sdpa_" + suffix + "_" + Twine(i)).str();
-
-  {
+  auto outline = [&](const std::string &base,
+                     function_ref<void(Value)> itemBody) {
+    std::string name = base;
+    for (int i = 0; module.lookupSymbol(name); ++i)
+      name = (base + "_" + Twine(i)).str();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(parentFunc);
     auto func = func::FuncOp::create(b, loc, name,
@@ -1969,19 +2037,44 @@ void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
       if (*v)
         *v = entry->getArgument(argIdx++);
     }
-    body(entry->getArgument(0));
+    itemBody(entry->getArgument(0));
     for (auto [v, old] : llvm::zip(captured, saved))
       *v = old;
+    return std::make_pair(name, func);
+  };
+  std::string base = (parentFunc.getSymName() + "_sdpa_" + suffix).str();
+  std::string name = outline(base, body).first;
+  std::string amxName;
+  Value useAmx;
+  if (amxBody) {
+    auto [outlined, func] = outline(base + "_amx", amxBody);
+    amxName = outlined;
+    setAmxTargetFeatures(func);
+    useAmx = emitCpuHasAmx(b, loc, module);
   }
 
-  Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
-  auto par = scf::ParallelOp::create(b, loc, ValueRange{zero},
-                                     ValueRange{ub}, ValueRange{one});
+  auto loopCalling = [&](StringRef callee) {
+    Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{ub},
+                                       ValueRange{one});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(par.getBody()->getTerminator());
+    SmallVector<Value> args = {par.getInductionVars()[0]};
+    args.append(outer.begin(), outer.end());
+    func::CallOp::create(b, loc, callee, TypeRange{}, args);
+  };
+  if (!amxBody) {
+    loopCalling(name);
+    return;
+  }
+  // One loop per variant, chosen outside them: the loop body must stay a
+  // single block for convert-scf-to-openmp.
+  auto choice = scf::IfOp::create(b, loc, useAmx, /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(par.getBody()->getTerminator());
-  SmallVector<Value> args = {par.getInductionVars()[0]};
-  args.append(outer.begin(), outer.end());
-  func::CallOp::create(b, loc, name, TypeRange{}, args);
+  b.setInsertionPoint(choice.thenBlock()->getTerminator());
+  loopCalling(amxName);
+  b.setInsertionPoint(choice.elseBlock()->getTerminator());
+  loopCalling(name);
 }
 
 void SdpaEmitter::emit() {
@@ -2003,7 +2096,10 @@ void SdpaEmitter::emit() {
     partL = memref::AllocOp::create(
         b, loc, MemRefType::get({items, p.rowBlock}, f32));
   }
-  parallelFor("item", items, [&](Value w) { emitWorkItem(w); });
+  auto amxItem = [&](Value w) { emitAmxWorkItem(w); };
+  parallelFor(
+      "item", items, [&](Value w) { emitWorkItem(w); },
+      p.amxVariant ? function_ref<void(Value)>(amxItem) : nullptr);
   if (p.numSplits > 1)
     parallelFor("merge", items / p.numSplits,
                 [&](Value item) { emitMerge(item); });

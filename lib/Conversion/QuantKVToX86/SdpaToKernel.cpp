@@ -12,6 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "quantkv/Dialect/QuantKV/IR/QuantKVOps.h"
+#include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "quantkv-lower-to-x86"
 
@@ -69,7 +70,13 @@ struct SdpaToFusedKernel : public OpConversionPattern<SdpaOp> {
         MemRefType::get(outType.getShape(), outType.getElementType()),
         rewriter.getI64IntegerAttr(64));
 
-    emitSdpaKernel(rewriter, loc, *plan, buffers);
+    LLVM_DEBUG(if (!plan->prefill.declined.empty()) llvm::dbgs()
+               << "prefill kernel declined: " << plan->prefill.declined
+               << "\n");
+    if (plan->prefill.enabled)
+      emitPrefillKernel(rewriter, loc, *plan, buffers);
+    else
+      emitSdpaKernel(rewriter, loc, *plan, buffers);
 
     Value result = bufferization::ToTensorOp::create(
         rewriter, loc, outType, buffers.output, /*restrict=*/true,

@@ -38,7 +38,9 @@ namespace mlir::quantkv {
 struct X86KernelOptions {
   /// Keys per online-softmax step (a multiple of the vector width).
   int64_t kvTile = 64;
-  /// Emit the AMX variant (lowering only: selected at run time by CPUID).
+  /// Also emit the AMX variant of the work item (Q.K scores on AMX tiles),
+  /// called instead of the AVX-512 one when the CPU running the kernel has
+  /// usable AMX (quantkv_cpu_has_amx, see AmxScores.h).
   bool enableAmx = false;
   /// Parallel work items the decomposition aims for (at least the number of
   /// threads the kernel may run on); splits of the KV length make up for
@@ -55,6 +57,50 @@ struct X86KernelOptions {
   int64_t maxRowBlock = 8;
   /// Vector registers the P x V accumulators may use.
   int64_t accumulatorRegisters = 24;
+  /// Query rows per head from which the dedicated prefill kernel (GEMM-style
+  /// tiles, see PrefillPlan) replaces the row-block kernel; 0 disables it.
+  int64_t prefillMinQueryLen = 16;
+  /// Most query rows of one prefill work item, in vectors of 16 rows.
+  int64_t prefillRowVectors = 3;
+  /// Prefill bf16 math on vdpbf16ps (pair layouts) instead of f32 FMAs on
+  /// bf16-rounded values. Off: measured on Sapphire Rapids, vdpbf16ps zmm
+  /// issues at 0.5/cycle against 2/cycle for vfmadd231ps, so the dot product
+  /// delivers half the flop rate of the f32 FMAs (docs/Benchmarks.md).
+  bool prefillBf16Dot = false;
+};
+
+/// Tiling of the dedicated prefill kernel (PrefillKernelEmitter.cpp). A work
+/// item is `rows` consecutive query positions of one query head; per tile of
+/// keys, K' and V' are dequantized once into f32 scratch and two register
+/// blocked microkernels compute S^T = K' Q^T (keys x rows, so the online
+/// softmax runs across keys with the rows in vector lanes, no horizontal
+/// reductions) and O += P V'.
+struct PrefillPlan {
+  bool enabled = false;
+  /// Why the plan kept the row-block kernel (empty when enabled or when the
+  /// shape is not a prefill shape at all).
+  std::string declined;
+  /// Query rows per work item (rowVectors x 16); the last block of a head is
+  /// padded by repeating its last row.
+  int64_t rows = 0;
+  int64_t rowVectors = 0;
+  int64_t numQueryBlocks = 0;
+  /// Keys per S^T register block (keyBlock x rowVectors accumulators).
+  int64_t keyBlock = 0;
+  /// Scratch rows of the K tile and of S^T: kvTile rounded up to keyBlock.
+  int64_t tileRows = 0;
+  /// P x V register block: pvRows rows x pvVectors value vectors.
+  int64_t pvRows = 0;
+  int64_t pvVectors = 0;
+  /// bf16 math with AVX512_BF16: both products run on vdpbf16ps. Q^T, K',
+  /// P^T and V' are kept as bf16 pairs (one f32 lane = 2 products): Q and K'
+  /// pair along D, P and V' pair consecutive keys. The softmax scale then
+  /// multiplies the scores (Q stays exactly bf16).
+  bool bf16Dot = false;
+
+  int64_t getNumItems(int64_t batch, int64_t qHeads) const {
+    return batch * qHeads * numQueryBlocks;
+  }
 };
 
 /// How a cache operand is stored.
@@ -176,8 +222,15 @@ struct KernelPlan {
   int64_t vnniRowsPerPass = 1, vnniColumnsPerPass = 1;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
+  /// An AMX variant of the work item is emitted next to the AVX-512 one and
+  /// chosen at run time (enable-amx; bf16 math with D a multiple of 32, or
+  /// int8 math with per-token integer K and D a multiple of 64).
+  bool amxVariant = false;
   Type queryType, outputType;
   CacheOperandPlan key, value;
+
+  /// The dedicated prefill kernel replaces the row-block kernel when enabled.
+  PrefillPlan prefill;
 
   int64_t getNumItems() const {
     return batch * kvHeads * numRowBlocks * numSplits;

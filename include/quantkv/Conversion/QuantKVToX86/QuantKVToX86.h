@@ -31,6 +31,12 @@ struct SdpaBuffers {
 void emitSdpaKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
                     const SdpaBuffers &buffers);
 
+/// Emits the dedicated prefill kernel of `plan` (plan.prefill.enabled):
+/// GEMM-style Sq x Skv tiles with causal tile skipping. Its only buffers are
+/// O(tile) stack scratch per work item.
+void emitPrefillKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
+                       const SdpaBuffers &buffers);
+
 /// Adds the pattern rewriting quantkv.sdpa (with storage-typed operands from
 /// `converter`) to the fused kernel whenever KernelPlan::build accepts it.
 void populateQuantKVToX86ConversionPatterns(const TypeConverter &converter,
