@@ -53,6 +53,12 @@ KernelPlan mlir::quantkv::getAmxItemPlan(const KernelPlan &plan) {
   else
     amx.bf16Scores = true;
   amx.key.splitNibbles = false;
+  // The tile multiplies read the s8 Q rows in storage order and score every
+  // key: no nibble-plane Q layout, no transposed-K vector scores. (P x V on
+  // VNNI, vnniValues, is independent of the score path and stays.)
+  amx.vnniNibblePlanes = false;
+  amx.vnniKeyColumns = false;
+  amx.keyScaleGroups = 1;
   return amx;
 }
 

@@ -214,6 +214,16 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
        k.alongD == ScaleAlongD::PerVector) &&
       plan.headDim % 64 == 0;
 
+  plan.vnniNibblePlanes = plan.vnniScores &&
+                          k.storage == CacheStorage::Int4 &&
+                          plan.headDim % 128 == 0;
+
+  plan.vnniKeyColumns =
+      plan.vnniScores && k.groupShape[2] == 1 && !k.zeroPointPacked &&
+      (k.storage == CacheStorage::Int8 || plan.vnniNibblePlanes);
+  if (plan.vnniKeyColumns && k.alongD != ScaleAlongD::PerRow)
+    plan.keyScaleGroups = plan.headDim / k.groupShape[3];
+
   plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
                     !(k.quantized && k.tokenInvariant) &&
                     plan.headDim % 32 == 0;
@@ -250,6 +260,45 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
                           !plan.vnniScores && !plan.bf16Scores;
   plan.value.splitNibbles = nibblePlanesApply(plan.value, plan.valueHeadDim) &&
                             plan.valueVectorsPerStep % 2 == 0;
+
+  // VNNI P x V: the V scale must be constant over the 16 bytes of a V row
+  // that one transposed vector covers (32 int4 / 16 int8 elements), so that
+  // one broadcast P operand serves the vector.
+  const CacheOperandPlan &v = plan.value;
+  if (options.hasVnni && plan.mathMode == MathMode::int8 && v.quantized &&
+      plan.kvTile <= 256) {
+    int64_t rowBytes = v.storage == CacheStorage::Int4 ? plan.valueHeadDim / 2
+                                                       : plan.valueHeadDim;
+    int64_t block = v.storage == CacheStorage::Int4 ? 32 : 16;
+    bool scaleOk =
+        v.tokenInvariant ||
+        (v.groupShape[2] == 1 &&
+         (v.alongD == ScaleAlongD::PerRow ||
+          (v.alongD == ScaleAlongD::PerVector &&
+           v.groupShape[3] % block == 0)));
+    auto zpInt = dyn_cast_or_null<IntegerType>(v.zeroPointType);
+    bool zpOk = !v.hasZeroPoint || v.tokenInvariant ||
+                (zpInt && !v.zeroPointPacked && zpInt.getWidth() <= 8);
+    plan.vnniValues = rowBytes % 64 == 0 && scaleOk && zpOk;
+  }
+  if (plan.vnniValues) {
+    if (!v.tokenInvariant && v.alongD != ScaleAlongD::PerRow)
+      plan.valueScaleGroups = plan.valueHeadDim / v.groupShape[3];
+    // Accumulators per row and transposed column: 2 halves of P x (2 nibble
+    // planes for int4); at most 16 of them per pass.
+    int64_t perColumn = v.storage == CacheStorage::Int4 ? 4 : 2;
+    int64_t columns = (v.storage == CacheStorage::Int4 ? plan.valueHeadDim / 2
+                                                       : plan.valueHeadDim) /
+                      16;
+    plan.vnniRowsPerPass =
+        largestDivisorAtMost(plan.rowBlock, std::max<int64_t>(1, 16 / perColumn));
+    plan.vnniColumnsPerPass = largestDivisorAtMost(
+        columns,
+        std::max<int64_t>(1, 16 / (perColumn * plan.vnniRowsPerPass)));
+    // int4 accumulators hold even/odd planes of each 32-element block.
+    plan.value.splitNibbles = v.storage == CacheStorage::Int4;
+    plan.valueTileInScratch = false;
+  }
 
   // Split the keys until there are enough parallel items (flash-decoding).
   int64_t items = plan.batch * plan.kvHeads * plan.numRowBlocks;

@@ -55,6 +55,13 @@ public:
     f32 = b.getF32Type();
     i32 = b.getI32Type();
     vecTy = VectorType::get({p.lanes}, f32);
+    // A small row block streams K/V fast: prefetch K two tiles and V one
+    // tile ahead. Larger blocks spend 4x longer per key, so one tile of K
+    // (and this tile's V) is already far enough (measured, 1 thread).
+    if (p.rowBlock > 2) {
+      kPrefetchTiles = 1;
+      vPrefetchTiles = 0;
+    }
   }
 
   void emit();
@@ -159,7 +166,14 @@ private:
 
   /// Horizontal reduction of a 16-lane vector by halving (a fixed tree, so
   /// that the result does not depend on LLVM's reassociation flags).
-  Value treeReduce(Value v, bool isMax) {
+  /// max of values known not to be NaN (vmaxps, no NaN/sign-of-zero fixups).
+  Value fastMax(Value x, Value y) {
+    return arith::MaximumFOp::create(
+        b, loc, x, y,
+        arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
+  }
+
+  Value treeReduce(Value v, bool isMax, bool finite = false) {
     int64_t n = cast<VectorType>(v.getType()).getNumElements();
     while (n > 1) {
       n /= 2;
@@ -172,7 +186,7 @@ private:
                                                        b.getI64ArrayAttr({n}),
                                                        b.getI64ArrayAttr({n}),
                                                        b.getI64ArrayAttr({1}));
-      v = isMax ? maxf(lo, hi) : add(lo, hi);
+      v = isMax ? (finite ? fastMax(lo, hi) : maxf(lo, hi)) : add(lo, hi);
     }
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
@@ -503,7 +517,7 @@ private:
                                  /*isWrite=*/false, /*localityHint=*/3,
                                  /*isDataCache=*/true);
     }
-    if (cp.quantized && !cp.tokenInvariant)
+    if (scaleFlat && cp.quantized && !cp.tokenInvariant)
       memref::PrefetchOp::create(
           b, loc, scaleFlat,
           ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))}, /*isWrite=*/false,
@@ -629,11 +643,23 @@ private:
 
   /// Calls LLVM intrinsic `intrinsic` through the private helper `name`
   /// (created on first use).
+  /// `immediates` (operand index, value) are intrinsic operands that must be
+  /// constants (immarg): they are materialized inside the helper, which
+  /// takes only the other operands.
   Value callIntrinsic(StringRef name, StringRef intrinsic, Type result,
-                      ArrayRef<Type> argTypes, ValueRange args) {
+                      ArrayRef<Type> argTypes, ValueRange args,
+                      ArrayRef<std::pair<unsigned, int64_t>> immediates = {}) {
     // (Inside scf.for body builders the enclosing ops are not linked yet:
     // the module was recorded when emission started.)
-    auto type = LLVM::LLVMFunctionType::get(result, argTypes);
+    auto immediateAt = [&](unsigned i) {
+      return llvm::find_if(immediates,
+                           [&](auto im) { return im.first == i; });
+    };
+    SmallVector<Type> passed;
+    for (unsigned i = 0; i < argTypes.size(); ++i)
+      if (immediateAt(i) == immediates.end())
+        passed.push_back(argTypes[i]);
+    auto type = LLVM::LLVMFunctionType::get(result, passed);
     if (!module.lookupSymbol(name)) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
@@ -641,9 +667,18 @@ private:
                                            LLVM::Linkage::Internal);
       Block *entry = func.addEntryBlock(b);
       b.setInsertionPointToStart(entry);
-      Value r = LLVM::CallIntrinsicOp::create(b, loc, result,
-                                              b.getStringAttr(intrinsic),
-                                              entry->getArguments())
+      SmallVector<Value> operands;
+      unsigned next = 0;
+      for (unsigned i = 0; i < argTypes.size(); ++i) {
+        auto im = immediateAt(i);
+        if (im == immediates.end())
+          operands.push_back(entry->getArgument(next++));
+        else
+          operands.push_back(LLVM::ConstantOp::create(
+              b, loc, argTypes[i], b.getIntegerAttr(argTypes[i], im->second)));
+      }
+      Value r = LLVM::CallIntrinsicOp::create(
+                    b, loc, result, b.getStringAttr(intrinsic), operands)
                     .getResult(0);
       LLVM::ReturnOp::create(b, loc, r);
     }
@@ -651,19 +686,34 @@ private:
         .getResult();
   }
 
-  /// Lane vector of one per-group value for 64 bytes of K starting at D
-  /// index `base`: lane l covers elements base + 4l .. base + 4l + 3.
-  Value laneGroupVector(const CacheOperandPlan &cp, Value bi, Value hi,
-                        Value j, int64_t base,
-                        function_ref<Value(Value)> valueAt) {
-    if (cp.alongD == ScaleAlongD::PerRow)
-      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(0))));
+  /// Lane vector of one per-group value for the 16 i32 lanes of a VNNI
+  /// chunk: lane l covers elements base + l * epl .. base + (l + 1) * epl - 1
+  /// of the row, which lie in one group (groups along D are multiples of
+  /// 16 >= epl). Float parameters of several groups are loaded as one vector
+  /// and spread over the lanes with a shuffle; others are inserted by lane
+  /// masks.
+  Value laneGroupVector(const CacheOperandPlan &cp, Value flat, Value bi,
+                        Value hi, Value j, int64_t base, int64_t epl,
+                        bool floatParam, function_ref<Value(Value)> valueAt) {
+    int64_t span = p.lanes * epl;
     int64_t g = cp.groupShape[3];
+    if (cp.alongD == ScaleAlongD::PerRow || g >= span)
+      return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+    int64_t groups = span / g;
+    if (floatParam) {
+      Type elem = cast<MemRefType>(flat.getType()).getElementType();
+      Value v = toF32(vload(VectorType::get({groups}, elem), flat,
+                            {paramIndex(cp, bi, hi, j, cIdx(base))}));
+      SmallVector<int64_t> spread;
+      for (int64_t l = 0; l < p.lanes; ++l)
+        spread.push_back(l * epl / g);
+      return vector::ShuffleOp::create(b, loc, v, v, spread);
+    }
     Value v = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
-    for (int64_t first = g; first < 64; first += g) {
+    for (int64_t first = g; first < span; first += g) {
       SmallVector<bool> lanes;
       for (int64_t l = 0; l < p.lanes; ++l)
-        lanes.push_back(4 * l >= first);
+        lanes.push_back(epl * l >= first);
       auto maskType = VectorType::get({p.lanes}, b.getI1Type());
       Value mask = arith::ConstantOp::create(
           b, loc, maskType, DenseElementsAttr::get(maskType, lanes));
@@ -673,70 +723,104 @@ private:
     return v;
   }
 
-  /// int8 math with VNNI: the scores of token j for every row of the block,
-  /// each an integer dot product of the u8-biased K row with the s8 Q row per
-  /// 4-element lane, corrected for the bias and zero point with the lane sums
-  /// of Q, scaled per group, then summed.
+  /// Elements of K covered by one i32 lane of a VNNI chunk: 8 for int4 read
+  /// as nibble planes (4 even elements in the low-nibble operand, 4 odd in
+  /// the high), 4 in storage order.
+  int64_t vnniElemsPerLane() const { return p.vnniNibblePlanes ? 8 : 4; }
+
+  /// The bias that makes signed K codes unsigned for vpdpbusd (0 unsigned).
+  int64_t vnniKeyBias() const {
+    if (!p.key.isSigned)
+      return 0;
+    return p.key.storage == CacheStorage::Int4 ? 8 : 128;
+  }
+
+  /// int8 math with VNNI: the scores of token j for every row of the block.
+  /// K is read as u8 with a bias (signed codes: top bit flipped), 64 bytes
+  /// per chunk; int4 K is split into its low and high nibble planes (an and
+  /// and a shift, no interleave) and contracted with the even and odd planes
+  /// of the s8 Q row, so each i32 lane holds the dot product of 8 elements.
+  /// The accumulator starts at -bias x (lane sum of Q) (exact integers), a
+  /// zero point is removed with the f32 lane sums, the group scale
+  /// multiplies each lane, and the lanes are summed by the caller.
   SmallVector<Value> vnniScores(Value bi, Value hkv, Value j, Value qi8Buf,
-                                Value qslBuf) {
+                                Value qslBuf, Value qbBuf) {
     const CacheOperandPlan &cp = p.key;
     int64_t D = p.headDim;
     Type i8 = b.getI8Type();
-    Value bytes;
-    int64_t bias = 0;
-    if (cp.storage == CacheStorage::Int4) {
+    auto bytes64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    int64_t epl = vnniElemsPerLane(), span = p.lanes * epl;
+    int64_t chunks = D / span;
+    bool floatScale = isa<FloatType>(cp.scaleType);
+    // Operand vectors of each chunk: {lo, hi} planes, or the chunk itself.
+    SmallVector<SmallVector<Value, 2>> kc(chunks);
+    SmallVector<Value> scaleV, negZ;
+    Value nibbleBytes;
+    if (cp.storage == CacheStorage::Int4 && !p.vnniNibblePlanes) {
       Value packed = vload(VectorType::get({D / 2}, i8), buf.key,
                            {bi, hkv, j, cIdx(0)});
-      if (cp.isSigned) {
-        // x + 8 of a two's complement nibble is x with its top bit flipped.
+      if (cp.isSigned)
         packed = arith::XOrIOp::create(
             b, loc, packed,
             splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
-        bias = 8;
-      }
       Value nibbles = vector::BitCastOp::create(
           b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
-      bytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
-                                     nibbles);
-    } else {
-      bytes = vload(VectorType::get({D}, i8), buf.key, {bi, hkv, j, cIdx(0)});
-      if (cp.isSigned) {
-        bytes = arith::XOrIOp::create(
-            b, loc, bytes,
-            splatInt(VectorType::get({D}, i8), static_cast<int8_t>(0x80)));
-        bias = 128;
-      }
+      nibbleBytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
+                                           nibbles);
     }
-    int64_t chunks = D / 64;
-    SmallVector<Value> kc, scaleV, negZ;
     for (int64_t c = 0; c < chunks; ++c) {
-      Value slice = chunks == 1 ? bytes
-                                : vector::ExtractStridedSliceOp::create(
-                                      b, loc, VectorType::get({64}, i8), bytes,
-                                      b.getI64ArrayAttr({c * 64}),
-                                      b.getI64ArrayAttr({64}),
-                                      b.getI64ArrayAttr({1}))
-                                      .getResult();
-      kc.push_back(slice);
-      scaleV.push_back(laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) {
-        return loadScale(cp, buf.keyScale, l);
-      }));
-      if (bias || cp.hasZeroPoint)
-        negZ.push_back(
-            laneGroupVector(cp, bi, hkv, j, c * 64, [&](Value l) -> Value {
-              Value z = loadZeroPoint(cp, buf.keyZeroPoint, l);
-              return arith::NegFOp::create(b, loc, add(z, cF32(bias)));
+      if (p.vnniNibblePlanes) {
+        Value packed = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
+        // x + 8 of a two's complement nibble is x with its top bit flipped.
+        if (cp.isSigned)
+          packed = arith::XOrIOp::create(
+              b, loc, packed, splatInt(bytes64, static_cast<int8_t>(0x88)));
+        Value low = splatInt(bytes64, 0x0F);
+        kc[c].push_back(arith::AndIOp::create(b, loc, packed, low));
+        kc[c].push_back(arith::AndIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, packed, splatInt(bytes64, 4)),
+            low));
+      } else if (nibbleBytes) {
+        kc[c].push_back(chunks == 1
+                            ? nibbleBytes
+                            : vector::ExtractStridedSliceOp::create(
+                                  b, loc, bytes64, nibbleBytes,
+                                  b.getI64ArrayAttr({c * 64}),
+                                  b.getI64ArrayAttr({64}),
+                                  b.getI64ArrayAttr({1}))
+                                  .getResult());
+      } else {
+        Value bytes = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
+        if (cp.isSigned)
+          bytes = arith::XOrIOp::create(
+              b, loc, bytes, splatInt(bytes64, static_cast<int8_t>(0x80)));
+        kc[c].push_back(bytes);
+      }
+      scaleV.push_back(laneGroupVector(
+          cp, buf.keyScale, bi, hkv, j, c * span, epl, floatScale,
+          [&](Value l) { return loadScale(cp, buf.keyScale, l); }));
+      if (cp.hasZeroPoint)
+        negZ.push_back(laneGroupVector(
+            cp, buf.keyZeroPoint, bi, hkv, j, c * span, epl, false,
+            [&](Value l) -> Value {
+              return arith::NegFOp::create(
+                  b, loc, loadZeroPoint(cp, buf.keyZeroPoint, l));
             }));
     }
-    Value zeroI = splatInt(VectorType::get({p.lanes}, i32), 0);
+    Value zeroI = splatInt(i32x16, 0);
     SmallVector<Value> sums;
     for (int64_t r = 0; r < p.rowBlock; ++r) {
       Value t;
       for (int64_t c = 0; c < chunks; ++c) {
-        Value q = vload(VectorType::get({64}, i8), qi8Buf,
-                        {cIdx(r), cIdx(c * 64)});
-        Value f = arith::SIToFPOp::create(b, loc, vecTy,
-                                          dpbusd(zeroI, kc[c], q));
+        Value acc = qbBuf ? vload(i32x16, qbBuf, {cIdx(r), cIdx(c * 16)})
+                          : zeroI;
+        for (size_t pl = 0; pl < kc[c].size(); ++pl) {
+          Value q = vload(bytes64, qi8Buf,
+                          {cIdx(r), cIdx(c * span + pl * 64)});
+          acc = dpbusd(acc, kc[c][pl], q);
+        }
+        Value f = arith::SIToFPOp::create(b, loc, vecTy, acc);
         if (!negZ.empty())
           f = fma(negZ[c], vload(vecTy, qslBuf, {cIdx(r), cIdx(c * 16)}), f);
         t = t ? fma(f, scaleV[c], t) : mul(f, scaleV[c]);
@@ -744,6 +828,498 @@ private:
       sums.push_back(t);
     }
     return sums;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // int8 math: P x V on VNNI (KernelPlan::vnniValues)
+  //===--------------------------------------------------------------------===//
+
+  /// V codes enter vpdpbusd as u8 w = v - beta: signed codes get their top
+  /// bit flipped (int4: w = v + 8, int8: w = v + 128), unsigned ones pass.
+  int64_t vnniValueBeta() const {
+    if (!p.value.isSigned)
+      return 0;
+    return p.value.storage == CacheStorage::Int4 ? -8 : -128;
+  }
+
+  /// The scale (or zero point) entries of cache operand `cp` for the keys
+  /// j .. j + 15, one vector per scale group g of a row (lane i = key
+  /// j + i): the 16 x `groups` entries are contiguous, read with one masked
+  /// load (keys at or past `kvEnd` are not read) and de-interleaved by
+  /// shuffles. Integer zero points come back as i32, the rest as f32.
+  SmallVector<Value> paramsOfKeys(const CacheOperandPlan &cp, int64_t groups,
+                                  Value flat, Value bi, Value hkv, Value j,
+                                  Value kvEndI32, bool zeroPoint) {
+    int64_t NG = groups, L = p.lanes, n = L * NG;
+    Type elem = cast<MemRefType>(flat.getType()).getElementType();
+    auto blockTy = VectorType::get({n}, elem);
+    auto idxTy = VectorType::get({n}, i32);
+    SmallVector<int32_t> keyOf;
+    for (int64_t e = 0; e < n; ++e)
+      keyOf.push_back(e / NG);
+    Value keys = arith::AddIOp::create(
+        b, loc,
+        vector::BroadcastOp::create(
+            b, loc, idxTy, arith::IndexCastOp::create(b, loc, i32, j)),
+        arith::ConstantOp::create(b, loc, idxTy,
+                                  DenseIntElementsAttr::get(idxTy, keyOf)));
+    Value mask = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::slt, keys,
+        vector::BroadcastOp::create(b, loc, idxTy, kvEndI32));
+    Value pad = arith::ConstantOp::create(
+        b, loc, blockTy, DenseElementsAttr::get(blockTy, b.getZeroAttr(elem)));
+    Value block = vector::MaskedLoadOp::create(
+        b, loc, blockTy, flat, ValueRange{paramIndex(cp, bi, hkv, j, cIdx(0))},
+        mask, pad);
+    if (zeroPoint && isa<IntegerType>(cp.zeroPointType)) {
+      if (cast<IntegerType>(cp.zeroPointType).isUnsigned())
+        block = arith::ExtUIOp::create(b, loc, idxTy, block);
+      else
+        block = arith::ExtSIOp::create(b, loc, idxTy, block);
+    } else {
+      block = toF32(block);
+    }
+    if (NG == 1)
+      return {block};
+    SmallVector<Value> out;
+    for (int64_t g = 0; g < NG; ++g) {
+      SmallVector<int64_t> pick;
+      for (int64_t i = 0; i < L; ++i)
+        pick.push_back(g + NG * i);
+      out.push_back(vector::ShuffleOp::create(b, loc, block, block, pick));
+    }
+    return out;
+  }
+
+  /// Transposes 16 vectors of 16 x i32 (row i lane l -> row l lane i) in
+  /// four butterfly stages of two-source shuffles (64 shuffles).
+  SmallVector<Value> transpose16(SmallVector<Value> m) {
+    for (int64_t h = 8; h >= 1; h /= 2) {
+      SmallVector<int64_t> first, second;
+      for (int64_t l = 0; l < 16; ++l) {
+        first.push_back((l & h) ? 16 + l - h : l);
+        second.push_back((l & h) ? 16 + l : l + h);
+      }
+      for (int64_t i = 0; i < 16; ++i) {
+        if (i & h)
+          continue;
+        Value a = m[i], c = m[i + h];
+        m[i] = vector::ShuffleOp::create(b, loc, a, c, first);
+        m[i + h] = vector::ShuffleOp::create(b, loc, a, c, second);
+      }
+    }
+    return m;
+  }
+
+  /// int8 math, VNNI scores of the 16 keys j .. j + 15 for every row of the
+  /// block, one f32 vector of 16 keys per row (already scaled), with no
+  /// horizontal reduction: each 64-byte chunk of the 16 K rows is transposed
+  /// at dword granularity in registers, so that vector d holds dword d of
+  /// every key, and vpdpbusd multiplies it by the broadcast dword d of the s8
+  /// Q row. One i32 accumulator per row and scale group; the group's scale
+  /// (a vector over the keys) multiplies it after the group's partial dot.
+  SmallVector<Value> vnniScoresOfKeys(Value bi, Value hkv, Value j,
+                                      Value kvEndI32, Value qi8Buf,
+                                      Value qgBuf) {
+    const CacheOperandPlan &cp = p.key;
+    const int64_t L = p.lanes, D = p.headDim;
+    Type i8 = b.getI8Type();
+    auto bytes64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({L}, i32);
+    bool int4 = cp.storage == CacheStorage::Int4;
+    int64_t epd = int4 ? 8 : 4, span = 16 * epd, chunks = D / span;
+    int64_t NG = p.keyScaleGroups, groupLen = D / NG;
+    SmallVector<Value> scales = paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j,
+                                             kvEndI32, false);
+    SmallVector<Value> negZ;
+    if (cp.hasZeroPoint)
+      for (Value z : paramsOfKeys(cp, NG, buf.keyZeroPoint, bi, hkv, j,
+                                  kvEndI32, true)) {
+        if (!isa<FloatType>(getElementTypeOrSelf(z.getType())))
+          z = arith::SIToFPOp::create(b, loc, vecTy, z);
+        negZ.push_back(arith::NegFOp::create(b, loc, z));
+      }
+    SmallVector<Value> rowIdx;
+    for (int64_t k = 0; k < 16; ++k)
+      rowIdx.push_back(arith::MinUIOp::create(b, loc, addi(j, cIdx(k)),
+                                              cIdx(p.kvLen - 1)));
+    SmallVector<Value> score(p.rowBlock), acc(p.rowBlock);
+    for (int64_t c = 0; c < chunks; ++c) {
+      SmallVector<Value> rows;
+      for (int64_t k = 0; k < 16; ++k)
+        rows.push_back(vector::BitCastOp::create(
+            b, loc, i32x16,
+            vload(bytes64, buf.key, {bi, hkv, rowIdx[k], cIdx(c * 64)})));
+      SmallVector<Value> cols = transpose16(rows);
+      for (int64_t d = 0; d < 16; ++d) {
+        int64_t g = NG == 1 ? 0 : (c * span + d * epd) / groupLen;
+        Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
+        SmallVector<Value> planes;
+        if (int4) {
+          auto [lo, hi] = nibblePlanes(col, cp.isSigned);
+          planes = {lo, hi};
+        } else {
+          if (cp.isSigned)
+            col = arith::XOrIOp::create(
+                b, loc, col, splatInt(bytes64, static_cast<int8_t>(0x80)));
+          planes.push_back(col);
+        }
+        for (int64_t r = 0; r < p.rowBlock; ++r) {
+          if (!acc[r])
+            acc[r] = vector::BroadcastOp::create(
+                b, loc, i32x16, load(qgBuf, {cIdx(r), cIdx(g)}));
+          for (size_t pl = 0; pl < planes.size(); ++pl) {
+            // Dword d of the Q plane (even / odd elements for int4).
+            Value qw = vector::ExtractOp::create(
+                b, loc,
+                vector::BitCastOp::create(
+                    b, loc, VectorType::get({1}, i32),
+                    vload(VectorType::get({4}, i8), qi8Buf,
+                          {cIdx(r), cIdx(c * span + pl * 64 + 4 * d)})),
+                ArrayRef<int64_t>{0});
+            Value qOp = vector::BitCastOp::create(
+                b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));
+            acc[r] = dpbusd(acc[r], planes[pl], qOp);
+          }
+        }
+        // Last dword of a group: fold the group into the f32 scores.
+        if ((c * span + (d + 1) * epd) % groupLen != 0)
+          continue;
+        for (int64_t r = 0; r < p.rowBlock; ++r) {
+          Value f = arith::SIToFPOp::create(b, loc, vecTy, acc[r]);
+          if (!negZ.empty())
+            f = fma(negZ[g],
+                    splat(toF32(arith::SIToFPOp::create(
+                        b, loc, f32, load(qgBuf, {cIdx(r), cIdx(NG + g)})))),
+                    f);
+          score[r] = score[r] ? fma(f, scales[g], score[r])
+                              : mul(f, scales[g]);
+          acc[r] = Value();
+        }
+      }
+    }
+    return score;
+  }
+
+  /// The low and high nibbles of 64 packed int4 bytes as u8 codes (signed
+  /// codes biased by +8: the nibble's top bit flipped): the low plane is an
+  /// and/xor (one vpternlog), the high plane one vgf2p8affineqb (bit matrix
+  /// of a logical shift right by 4, xor constant 8 for the bias).
+  std::pair<Value, Value> nibblePlanes(Value bytes, bool isSigned) {
+    auto bytes64 = VectorType::get({64}, b.getI8Type());
+    Value lo = arith::AndIOp::create(b, loc, bytes, splatInt(bytes64, 0x0F));
+    if (isSigned)
+      lo = arith::XOrIOp::create(b, loc, lo, splatInt(bytes64, 0x08));
+    // Row i of the matrix (byte 7 - i of each qword) selects the source
+    // bits of result bit i: bit i + 4 for i < 4, none above.
+    SmallVector<int8_t> rows = {0, 0, 0, 0, static_cast<int8_t>(0x80), 0x40,
+                                0x20, 0x10};
+    SmallVector<int8_t> matrix;
+    for (int64_t i = 0; i < 64; ++i)
+      matrix.push_back(rows[i % 8]);
+    Value m = arith::ConstantOp::create(
+        b, loc, bytes64,
+        DenseElementsAttr::get(bytes64, ArrayRef<int8_t>(matrix)));
+    StringRef name = isSigned ? "__quantkv_gf2p8_shr4_xor8_512"
+                              : "__quantkv_gf2p8_shr4_512";
+    Value hi = callIntrinsic(name, "llvm.x86.vgf2p8affineqb.512", bytes64,
+                             {bytes64, bytes64, b.getI8Type()}, {bytes, m},
+                             {{2, isSigned ? 8 : 0}});
+    return {lo, hi};
+  }
+
+  /// vcvtps2dq: f32 -> i32 rounded to nearest even (the default MXCSR
+  /// mode), one instruction instead of a round and a truncation.
+  Value cvtRound(Value v) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    Value pass = splatInt(i32x16, 0);
+    Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
+                                          b.getI16IntegerAttr(-1));
+    return callIntrinsic("__quantkv_vcvtps2dq_512",
+                         "llvm.x86.avx512.mask.cvtps2dq.512", i32x16,
+                         {vecTy, i32x16, b.getI16Type(), i32},
+                         {v, pass, all}, {{3, 4}});
+  }
+
+  /// vrangeps (imm 0b1011): the element of larger magnitude, sign cleared,
+  /// i.e. max(|x|, |y|) in one instruction.
+  Value maxAbs(Value x, Value y) {
+    Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
+                                          b.getI16IntegerAttr(-1));
+    return callIntrinsic("__quantkv_vrangeps_512",
+                         "llvm.x86.avx512.mask.range.ps.512", vecTy,
+                         {vecTy, vecTy, i32, vecTy, b.getI16Type(), i32},
+                         {x, y, splat(cF32(0.0)), all}, {{2, 11}, {5, 4}});
+  }
+
+  /// Position, in a row of pBuf, of the i32 holding P of keys 4 jq .. 4 jq
+  /// + 3. With 64-key groups the halves are packed by vpackssdw/vpacksswb,
+  /// whose 128-bit lanes leave the 4-key dwords of 4 vectors interleaved:
+  /// quad jq = 16 b + 4 c + l sits at dword 16 b + 4 l + c.
+  Value pDwordIndex(Value jq) {
+    if (p.kvTile % 64 != 0)
+      return jq;
+    Value blk = divui(jq, 16), in = remui(jq, 16);
+    return addi(muli(blk, cIdx(16)),
+                addi(muli(remui(in, 4), cIdx(4)), divui(in, 4)));
+  }
+
+  /// Stores the two s8 halves of the quantized P vectors `q` (16 keys each,
+  /// |q| <= 16383) of row r, group g: hi = q >> 7, lo = q & 127. Groups of
+  /// 4 vectors are narrowed with two packs (signed saturation never
+  /// triggers), the halves split on 16-bit words.
+  void storePHalves(ArrayRef<Value> q, Value pBuf, Value cr, Value cg) {
+    auto i32x16 = VectorType::get({p.lanes}, i32);
+    auto i16x32 = VectorType::get({32}, b.getI16Type());
+    auto i8x64 = VectorType::get({64}, b.getI8Type());
+    auto i8x16 = VectorType::get({p.lanes}, b.getI8Type());
+    if (p.kvTile % 64 != 0) {
+      for (auto [c, v] : llvm::enumerate(q)) {
+        Value hi = arith::ShRSIOp::create(b, loc, v, splatInt(i32x16, 7));
+        Value lo = arith::AndIOp::create(b, loc, v, splatInt(i32x16, 127));
+        Value halves[2] = {hi, lo};
+        for (auto [half, h] : llvm::enumerate(halves))
+          vstore(arith::TruncIOp::create(b, loc, i8x16, h), pBuf,
+                 {cIdx(half), cr, cg, cIdx(c * p.lanes)});
+      }
+      return;
+    }
+    for (size_t c = 0; c < q.size(); c += 4) {
+      SmallVector<Value> hiW, loW;
+      for (size_t k = 0; k < 4; k += 2) {
+        Value w = callIntrinsic("__quantkv_vpackssdw_512",
+                                "llvm.x86.avx512.packssdw.512", i16x32,
+                                {i32x16, i32x16}, {q[c + k], q[c + k + 1]});
+        hiW.push_back(
+            arith::ShRSIOp::create(b, loc, w, splatInt(i16x32, 7)));
+        loW.push_back(arith::AndIOp::create(b, loc, w, splatInt(i16x32, 127)));
+      }
+      SmallVector<Value> *halves[2] = {&hiW, &loW};
+      for (auto [half, wordsPtr] : llvm::enumerate(halves)) {
+        SmallVector<Value> &words = *wordsPtr;
+        Value bytes = callIntrinsic("__quantkv_vpacksswb_512",
+                                    "llvm.x86.avx512.packsswb.512", i8x64,
+                                    {i16x32, i16x32}, {words[0], words[1]});
+        vstore(bytes, pBuf, {cIdx(half), cr, cg, cIdx(c * p.lanes)});
+      }
+    }
+  }
+
+  /// Quantizes the tile's P (sBuf, times the token-varying V scale of each
+  /// group) per row and group to 14 bits relative to the tile maximum:
+  /// q = round(x * 16383 / max|x|), stored as two s8 halves hi = q >> 7,
+  /// lo = q & 127 (q = 128 hi + lo) in pBuf[half][r][g][key]. pfBuf gets
+  /// max|x| / 16383 and corrBuf the integer correction sum_j q_j (beta -
+  /// zp_j) that removes the u8 bias and zero point.
+  void quantizeP(Value sBuf, Value pBuf, Value pfBuf, Value corrBuf, Value bi,
+                 Value hkv, Value j0, Value kvEndI32) {
+    const CacheOperandPlan &cv = p.value;
+    int64_t NG = p.valueScaleGroups, L = p.lanes, tVecs = p.kvTile / L;
+    bool fold = !cv.tokenInvariant;
+    bool zpVar = fold && cv.hasZeroPoint;
+    int64_t beta = vnniValueBeta();
+    auto i32x16 = VectorType::get({L}, i32);
+    SmallVector<SmallVector<Value>> sv(tVecs), dv(tVecs);
+    for (int64_t c = 0; c < tVecs; ++c) {
+      Value j = addi(j0, cIdx(c * L));
+      if (fold)
+        sv[c] = paramsOfKeys(cv, NG, buf.valueScale, bi, hkv, j, kvEndI32,
+                             false);
+      if (zpVar)
+        for (Value z : paramsOfKeys(cv, NG, buf.valueZeroPoint, bi, hkv, j,
+                                    kvEndI32, true))
+          dv[c].push_back(
+              arith::SubIOp::create(b, loc, splatInt(i32x16, beta), z));
+    }
+    Value scale = cF32(16383.0), inv = cF32(1.0 / 16383.0);
+    for (int64_t r = 0; r < p.rowBlock; ++r) {
+      Value cr = cIdx(r);
+      SmallVector<Value> pv;
+      for (int64_t c = 0; c < tVecs; ++c)
+        pv.push_back(vload(vecTy, sBuf, {cr, cIdx(c * L)}));
+      for (int64_t g = 0; g < NG; ++g) {
+        Value cg = cIdx(g);
+        SmallVector<Value> x;
+        Value amax;
+        for (int64_t c = 0; c < tVecs; ++c) {
+          x.push_back(fold ? mul(pv[c], sv[c][g]) : pv[c]);
+          // vrangeps: the larger magnitude, sign cleared (p >= 0 alone
+          // needs a plain max).
+          if (!amax)
+            amax = fold ? math::AbsFOp::create(b, loc, x[c]).getResult()
+                        : x[c];
+          else
+            amax = fold ? maxAbs(amax, x[c]) : fastMax(amax, x[c]);
+        }
+        Value m = treeReduce(amax, /*isMax=*/true, /*finite=*/true);
+        // An all-zero tile (every key masked) quantizes to zeros with any
+        // finite factor: the floor avoids a division by zero.
+        Value k = arith::DivFOp::create(b, loc, scale,
+                                        fastMax(m, cF32(1e-30)));
+        store(mul(m, inv), pfBuf, {cr, cg});
+        Value kV = splat(k), sum;
+        SmallVector<Value> q;
+        for (int64_t c = 0; c < tVecs; ++c) {
+          q.push_back(cvtRound(mul(x[c], kV)));
+          Value term = zpVar ? muli(q[c], dv[c][g]) : q[c];
+          sum = sum ? addi(sum, term) : term;
+        }
+        storePHalves(q, pBuf, cr, cg);        Value total = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, sum);
+        if (!zpVar)
+          total = beta ? arith::MulIOp::create(b, loc, total, cI32(beta))
+                             .getResult()
+                       : cI32(0);
+        store(total, corrBuf, {cr, cg});
+      }
+    }
+  }
+
+  /// acc = acc * corr + P x V for the tile on VNNI. Four consecutive V rows
+  /// are transposed bytewise in registers (two levels of two-source byte
+  /// shuffles, vpermt2b): transposed column u lane m holds byte 16u + m of
+  /// the four rows, i.e. one i32 lane per element (int8) or per nibble pair
+  /// (int4, split into low/high planes: elements 32u + 2m and 32u + 2m + 1,
+  /// the even/odd plane layout of the accumulators). vpdpbusd multiplies the
+  /// u8 codes with the broadcast s8 halves of P of the same 4 keys. The
+  /// int32 tile sums 128 acc_hi + acc_lo + correction are exact; they are
+  /// converted and folded into the f32 accumulators once per tile.
+  void vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
+              Value stats, Value cCorr, Value bi, Value hkv, Value j0,
+              Value n) {
+    const CacheOperandPlan &cv = p.value;
+    const int64_t L = p.lanes;
+    bool int4 = cv.storage == CacheStorage::Int4;
+    int64_t rowBytes = int4 ? p.valueHeadDim / 2 : p.valueHeadDim;
+    int64_t columns = rowBytes / 16, planes = int4 ? 2 : 1;
+    int64_t elemsPerColumn = int4 ? 32 : 16;
+    int64_t NG = p.valueScaleGroups;
+    int64_t groupLen = p.valueHeadDim / NG;
+    Type i8 = b.getI8Type();
+    auto bytes64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({L}, i32);
+    Value quads = divui(addi(n, cIdx(3)), 4);
+    int64_t RP = p.vnniRowsPerPass, CP = p.vnniColumnsPerPass;
+    auto accIndex = [&](int64_t r, int64_t u, int64_t pl, int64_t half) {
+      return ((r * CP + u) * planes + pl) * 2 + half;
+    };
+    for (int64_t r0 = 0; r0 < p.rowBlock; r0 += RP) {
+      for (int64_t u0 = 0; u0 < columns; u0 += CP) {
+        SmallVector<Value> init(RP * CP * planes * 2, splatInt(i32x16, 0));
+        SmallVector<Value> accs = forLoop(
+            cIdx(0), quads, cIdx(1), init,
+            [&](Value jq, ValueRange acc) -> SmallVector<Value> {
+              // The four V rows of keys 4 jq .. 4 jq + 3 (clamped inside the
+              // cache: keys past the tile end have P = 0).
+              SmallVector<Value> rowIdx;
+              for (int64_t k = 0; k < 4; ++k)
+                rowIdx.push_back(arith::MinUIOp::create(
+                    b, loc, addi(addi(j0, muli(jq, cIdx(4))), cIdx(k)),
+                    cIdx(p.kvLen - 1)));
+              DenseMap<int64_t, SmallVector<Value>> chunkRows;
+              DenseMap<int64_t, Value> pairs; // (chunk, half, rowPair)
+              auto pairsOf = [&](int64_t c, int64_t half, int64_t rp) {
+                int64_t key = (c * 2 + half) * 2 + rp;
+                if (pairs.count(key))
+                  return pairs[key];
+                SmallVector<Value> &rows = chunkRows[c];
+                if (rows.empty())
+                  for (int64_t k = 0; k < 4; ++k)
+                    rows.push_back(vload(bytes64, buf.value,
+                                         {bi, hkv, rowIdx[k], cIdx(c * 64)}));
+                // Word w of 128-bit lane l pairs byte 32 half + 16 (w / 4) +
+                // 4 l + w % 4 of the two rows, so that the in-lane word
+                // unpacks below (vpunpckl/hwd) finish the transpose.
+                SmallVector<int64_t> mask;
+                for (int64_t l = 0; l < 4; ++l)
+                  for (int64_t w = 0; w < 8; ++w) {
+                    int64_t src = 32 * half + 16 * (w / 4) + 4 * l + w % 4;
+                    mask.append({src, 64 + src});
+                  }
+                return pairs[key] = vector::ShuffleOp::create(
+                           b, loc, rows[2 * rp], rows[2 * rp + 1], mask);
+              };
+              // The first pass prefetches the next tile's V rows: spread
+              // over the P x V loop, the requests keep DRAM busy while the
+              // scores of the next tile do not need V yet.
+              if (r0 == 0 && u0 == 0)
+                for (int64_t k = 0; k < 4; ++k)
+                  prefetchRow(cv, buf.value, Value(), bi, hkv,
+                              arith::MinUIOp::create(
+                                  b, loc, addi(rowIdx[k], cIdx(p.kvTile)),
+                                  cIdx(p.kvLen - 1)),
+                              p.valueHeadDim);
+              SmallVector<Value> next(acc.begin(), acc.end());
+              Value pIdx = pDwordIndex(jq);
+              for (int64_t u = u0; u < u0 + CP; ++u) {
+                int64_t c = u / 4, q = u % 4;
+                Value ab = pairsOf(c, q / 2, 0), cd = pairsOf(c, q / 2, 1);
+                // vpunpcklwd (q even) / vpunpckhwd (q odd).
+                SmallVector<int64_t> mask;
+                for (int64_t l = 0; l < 4; ++l)
+                  for (int64_t k = 0; k < 4; ++k) {
+                    int64_t w = 16 * l + 2 * (k + 4 * (q % 2));
+                    mask.append({w, w + 1, 64 + w, 64 + w + 1});
+                  }
+                Value col = vector::ShuffleOp::create(b, loc, ab, cd, mask);
+                SmallVector<Value> planeV;
+                if (int4) {
+                  auto [lo, hi] = nibblePlanes(col, cv.isSigned);
+                  planeV = {lo, hi};
+                } else {
+                  if (cv.isSigned)
+                    col = arith::XOrIOp::create(
+                        b, loc, col, splatInt(bytes64, static_cast<int8_t>(0x80)));
+                  planeV.push_back(col);
+                }
+                int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
+                for (int64_t r = 0; r < RP; ++r) {
+                  for (int64_t half = 0; half < 2; ++half) {
+                    // The s8 halves of P of the 4 keys, as one i32.
+                    Value pw = vector::ExtractOp::create(
+                        b, loc,
+                        vector::BitCastOp::create(
+                            b, loc, VectorType::get({1}, i32),
+                            vload(VectorType::get({4}, i8), pBuf,
+                                  {cIdx(half), cIdx(r0 + r), cIdx(g),
+                                   muli(pIdx, cIdx(4))})),
+                        ArrayRef<int64_t>{0});
+                    Value pOp = vector::BitCastOp::create(
+                        b, loc, bytes64,
+                        vector::BroadcastOp::create(b, loc, i32x16, pw));
+                    for (int64_t pl = 0; pl < planes; ++pl) {
+                      Value &a = next[accIndex(r, u - u0, pl, half)];
+                      a = dpbusd(a, planeV[pl], pOp);
+                    }
+                  }
+                }
+              }
+              return next;
+            });
+        for (int64_t r = 0; r < RP; ++r) {
+          Value cr = cIdx(r0 + r);
+          Value corr = splat(load(stats, {cCorr, cr}));
+          for (int64_t u = u0; u < u0 + CP; ++u) {
+            int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
+            Value pf = splat(load(pfBuf, {cr, cIdx(g)}));
+            Value fix = vector::BroadcastOp::create(
+                b, loc, i32x16, load(corrBuf, {cr, cIdx(g)}));
+            for (int64_t pl = 0; pl < planes; ++pl) {
+              Value hi = accs[accIndex(r, u - u0, pl, 0)];
+              Value lo = accs[accIndex(r, u - u0, pl, 1)];
+              Value tot = addi(
+                  addi(arith::ShLIOp::create(b, loc, hi, splatInt(i32x16, 7)),
+                       lo),
+                  fix);
+              Value f = arith::SIToFPOp::create(b, loc, vecTy, tot);
+              int64_t vi = int4 ? 2 * u + pl : u;
+              Value a = vload(vecTy, accBuf, {cr, cIdx(vi * L)});
+              vstore(fma(f, pf, mul(a, corr)), accBuf, {cr, cIdx(vi * L)});
+            }
+          }
+        }
+      }
+    }
   }
 
   Value splatInt(VectorType type, int64_t v) {
@@ -754,6 +1330,8 @@ private:
   }
 
   void emitWorkItem(Value w);
+  /// Prefetch distances of the VNNI key-column path, in tiles.
+  int64_t kPrefetchTiles = 2, vPrefetchTiles = 1;
   void emitAmxWorkItem(Value w);
   void emitAmxScores(const AmxTileScratch &scratch, Value bi, Value hkv,
                      Value j0, Value n, Value qbfBuf, Value qi8Buf, Value rsBuf,
@@ -808,7 +1386,10 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value sBuf = scratch({RB, T});
   Value accBuf = scratch({RB, Dv});
   Value stats = scratch({4, RB}); // max, sum, rescale, K bias
-  Value qi8Buf, qslBuf, rsBuf;      // VNNI: s8 Q rows, lane sums, row scales
+  // VNNI: s8 Q rows, f32 lane sums (zero points), -bias x lane sums (i32),
+  // row scales.
+  Value qi8Buf, qslBuf, qbBuf, rsBuf;
+  Value qgBuf; // VNNI key columns: per group -bias x sum q, sum q (i32)
   Value vTileBuf; // dequantized V tile when P x V takes many passes
   if (p.valueTileInScratch)
     vTileBuf = scratch({T, Dv});
@@ -818,14 +1399,29 @@ void SdpaEmitter::emitWorkItem(Value w) {
     rsBuf = scratch({RB});
   }
   if (p.vnniScores) {
+    int64_t laneVecs = D / (L * vnniElemsPerLane());
     qi8Buf = scratchOf({RB, D}, b.getI8Type());
-    qslBuf = scratch({RB, D / 4});
+    if (p.key.hasZeroPoint)
+      qslBuf = scratch({RB, laneVecs * L});
+    if (vnniKeyBias())
+      qbBuf = scratchOf({RB, laneVecs * L}, i32);
+    if (p.vnniKeyColumns)
+      qgBuf = scratchOf({RB, 2 * p.keyScaleGroups}, i32);
     rsBuf = scratch({RB});
   }
   AmxTileScratch amxScratch;
   if (amxScores)
     amxScratch = allocateAmxTileScratch(b, loc, p);
   Value rowBuf = scratch({Dv});
+  // VNNI P x V: P halves per (half, row, group, 4 keys), dequantization
+  // factor and integer bias/zero-point correction per (row, group).
+  Value pBuf, pfBuf, corrBuf;
+  if (p.vnniValues) {
+    int64_t NG = p.valueScaleGroups;
+    pBuf = scratchOf({2, RB, NG, T}, b.getI8Type());
+    pfBuf = scratch({RB, NG});
+    corrBuf = scratchOf({RB, NG}, i32);
+  }
   Value cMax = cIdx(0), cSum = cIdx(1), cCorr = cIdx(2), cBias = cIdx(3);
 
   Value rowBase = muli(rb, cIdx(RB));
@@ -858,12 +1454,53 @@ void SdpaEmitter::emitWorkItem(Value w) {
       if (p.vnniScores) {
         store(mul(rowScale, softmaxScale), rsBuf, cr);
         auto bytes64 = VectorType::get({64}, b.getI8Type());
+        auto i32x16 = VectorType::get({L}, i32);
+        int64_t span = L * vnniElemsPerLane();
+        if (qgBuf) {
+          // Per scale group g: -bias x sum of q over the group (the i32
+          // accumulator start) and the sum itself (zero points).
+          int64_t NG = p.keyScaleGroups, groupLen = D / NG;
+          for (int64_t g = 0; g < NG; ++g) {
+            Value sum = forLoop(
+                cIdx(g * groupLen), cIdx((g + 1) * groupLen), cIdx(1),
+                {cI32(0)}, [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                  Value q = arith::ExtSIOp::create(b, loc, i32,
+                                                   load(qi8Buf, {cr, d}));
+                  return {addi(acc[0], q)};
+                })[0];
+            store(arith::MulIOp::create(b, loc, sum, cI32(-vnniKeyBias())),
+                  qgBuf, {cr, cIdx(g)});
+            store(sum, qgBuf, {cr, cIdx(NG + g)});
+          }
+        }
+        if (p.vnniNibblePlanes) {
+          // K chunks of 128 elements arrive as low (even) and high (odd)
+          // nibble planes: store each chunk of the s8 Q row as its 64 even
+          // elements followed by its 64 odd ones.
+          auto bytes128 = VectorType::get({128}, b.getI8Type());
+          SmallVector<int64_t> planes;
+          for (int64_t h = 0; h < 2; ++h)
+            for (int64_t e = 0; e < 64; ++e)
+              planes.push_back(2 * e + h);
+          for (int64_t c = 0; c < D / 128; ++c) {
+            Value q = vload(bytes128, qi8Buf, {cr, cIdx(c * 128)});
+            vstore(vector::ShuffleOp::create(b, loc, q, q, planes), qi8Buf,
+                   {cr, cIdx(c * 128)});
+          }
+        }
         Value ones = splatInt(bytes64, 1);
-        Value zeroI = splatInt(VectorType::get({L}, i32), 0);
-        for (int64_t c = 0; c < D / 64; ++c) {
-          Value q = vload(bytes64, qi8Buf, {cr, cIdx(c * 64)});
-          vstore(arith::SIToFPOp::create(b, loc, vecTy, dpbusd(zeroI, ones, q)),
-                 qslBuf, {cr, cIdx(c * 16)});
+        Value zeroI = splatInt(i32x16, 0);
+        for (int64_t c = 0; c < D / span; ++c) {
+          Value sum = zeroI;
+          for (int64_t pl = 0; pl < span / 64; ++pl)
+            sum = dpbusd(sum, ones,
+                         vload(bytes64, qi8Buf, {cr, cIdx(c * span + pl * 64)}));
+          if (qslBuf)
+            vstore(arith::SIToFPOp::create(b, loc, vecTy, sum), qslBuf,
+                   {cr, cIdx(c * 16)});
+          if (qbBuf)
+            vstore(muli(sum, splatInt(i32x16, -vnniKeyBias())), qbBuf,
+                   {cr, cIdx(c * 16)});
         }
       }
     }
@@ -936,6 +1573,17 @@ void SdpaEmitter::emitWorkItem(Value w) {
   Value iotaV = arith::ConstantOp::create(
       b, loc, iotaType, DenseIntElementsAttr::get(iotaType, iota));
 
+  // VNNI scores of 8 / RB keys are reduced together: lane u * RB + r of the
+  // reduced vector is multiplied by the scale of row r.
+  Value rowScales8;
+  if (p.vnniScores && RB <= 4 && llvm::isPowerOf2_64(RB)) {
+    auto v8 = VectorType::get({8}, f32);
+    rowScales8 = vector::BroadcastOp::create(b, loc, v8, cF32(0.0));
+    for (int64_t l = 0; l < 8; ++l)
+      rowScales8 = vector::InsertOp::create(b, loc, load(rsBuf, cIdx(l % RB)),
+                                            rowScales8, ArrayRef<int64_t>{l});
+  }
+
   forLoop(kvStart, kvEnd, cIdx(T), {}, [&](Value j0, ValueRange) {
     Value n = arith::MinUIOp::create(b, loc, cIdx(T),
                                      arith::SubIOp::create(b, loc, kvEnd, j0));
@@ -960,7 +1608,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
                   p.valueHeadDim);
       SmallVector<Value> sums;
       if (p.vnniScores) {
-        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf);
+        sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf, qbBuf);
       } else if (p.bf16Scores) {
         // vdpbf16ps: each f32 lane accumulates one bf16 pair of Q and K'.
         SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
@@ -1006,16 +1654,68 @@ void SdpaEmitter::emitWorkItem(Value w) {
     // tree: a lone key's 16-lane reduction is four shuffle levels, U keys
     // share most of them. The remaining n mod U keys take one at a time.
     int64_t unroll = 1;
-    if (!p.vnniScores && !p.bf16Scores && RB <= 4 && llvm::isPowerOf2_64(RB))
+    if (!p.bf16Scores && RB <= 4 && llvm::isPowerOf2_64(RB))
       unroll = 8 / RB;
     Value nMain = cIdx(0);
-    if (unroll > 1) {
-      nMain = arith::SubIOp::create(b, loc, n, remui(n, unroll));
+    if (p.vnniKeyColumns) {
+      // 16 keys at a time, K transposed in registers: the scores of a row
+      // come out as one vector of 16 keys (keys past the tile end are
+      // clamped to the last cache row and masked by the softmax below).
+      unroll = 1;
+      nMain = nVector;
+      forLoop(cIdx(0), nVector, cIdx(L), {}, [&](Value jj, ValueRange) {
+        Value j = addi(j0, jj);
+        // Prefetch K and V rows (and their scale rows: 16 keys x groups,
+        // contiguous) `kPrefetchTiles` / `vPrefetchTiles` tiles ahead: at
+        // DRAM speed the out-of-order window alone keeps too few lines in
+        // flight.
+        Value kAhead = addi(j, cIdx(kPrefetchTiles * T));
+        Value vAhead = addi(j, cIdx(vPrefetchTiles * T));
+        auto clampRow = [&](Value r) {
+          return arith::MinUIOp::create(b, loc, r, cIdx(p.kvLen - 1));
+        };
+        for (int64_t k = 0; k < L; ++k) {
+          prefetchRow(ck, buf.key, Value(), bi, hkv,
+                      clampRow(addi(kAhead, cIdx(k))), p.headDim);
+          // (With VNNI P x V, its own loop prefetches the next tile's V.)
+          if (!p.vnniValues)
+            prefetchRow(p.value, buf.value, Value(), bi, hkv,
+                        clampRow(addi(vAhead, cIdx(k))), p.valueHeadDim);
+        }
+        auto prefetchScales = [&](const CacheOperandPlan &cp, Value flat,
+                                  int64_t groups, Value ahead) {
+          if (!cp.quantized || cp.tokenInvariant)
+            return;
+          int64_t bytes = L * groups * 4;
+          for (int64_t off = 0; off < bytes; off += 64)
+            memref::PrefetchOp::create(
+                b, loc, flat,
+                ValueRange{paramIndex(cp, bi, hkv,
+                                      clampRow(addi(ahead, cIdx(off / 4 /
+                                                                groups))),
+                                      cIdx(0))},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+        };
+        prefetchScales(ck, buf.keyScale, p.keyScaleGroups, kAhead);
+        prefetchScales(p.value, buf.valueScale, p.valueScaleGroups,
+                       p.vnniValues ? addi(j, cIdx(T)) : vAhead);
+        SmallVector<Value> sc =
+            vnniScoresOfKeys(bi, hkv, j, kvEndI32, qi8Buf, qgBuf);
+        for (int64_t r = 0; r < RB; ++r)
+          vstore(mul(sc[r], splat(load(rsBuf, cIdx(r)))), sBuf,
+                 {cIdx(r), jj});
+        return SmallVector<Value>{};
+      });
+    }
+    if (unroll > 1 && !p.vnniKeyColumns) {
+      nMain = arith::SubIOp::create(b, loc, nVector, remui(nVector, unroll));
       forLoop(cIdx(0), nMain, cIdx(unroll), {}, [&](Value jj, ValueRange) {
         SmallVector<Value> all;
         for (int64_t u = 0; u < unroll; ++u)
           llvm::append_range(all, scoreSums(addi(jj, cIdx(u))));
         Value reduced = multiReduce(all);
+        if (p.vnniScores)
+          reduced = mul(reduced, rowScales8);
         for (int64_t u = 0; u < unroll; ++u)
           for (int64_t r = 0; r < RB; ++r)
             store(vector::ExtractOp::create(b, loc, reduced,
@@ -1091,10 +1791,15 @@ void SdpaEmitter::emitWorkItem(Value w) {
         }
         sv = arith::SelectOp::create(b, loc, valid, sv, splat(negInf()));
         s[c] = sv;
-        tileMax = tileMax ? maxf(tileMax, sv) : sv;
+        // (int8 VNNI path: scores are finite or -inf, so vmaxps alone is
+        // exact.)
+        tileMax = !tileMax      ? sv
+                  : p.vnniValues ? fastMax(tileMax, sv)
+                                 : maxf(tileMax, sv);
       }
       Value mOld = load(stats, {cMax, cr});
-      Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true));
+      Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true,
+                                         /*finite=*/p.vnniValues));
       // A row with nothing visible yet keeps max -inf; subtracting 0 instead
       // keeps exp(-inf - -inf) from producing NaN.
       Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
@@ -1113,6 +1818,12 @@ void SdpaEmitter::emitWorkItem(Value w) {
       store(mNew, stats, {cMax, cr});
       store(lNew, stats, {cSum, cr});
       store(corr, stats, {cCorr, cr});
+    }
+
+    if (p.vnniValues) {
+      quantizeP(sBuf, pBuf, pfBuf, corrBuf, bi, hkv, j0, kvEndI32);
+      vnniPV(pBuf, pfBuf, corrBuf, accBuf, stats, cCorr, bi, hkv, j0, n);
+      return SmallVector<Value>{};
     }
 
     // acc = acc * corr + P x V, a register block of rows x value vectors at

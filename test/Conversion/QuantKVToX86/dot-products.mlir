@@ -1,23 +1,56 @@
 // The host's dot-product instructions: int8 math contracts Q with the integer
-// K through vpdpbusd, bf16 math through vdpbf16ps (the JIT compiles for the
-// host, so the pass asks the host which ones exist).
+// K and P with the integer V through vpdpbusd, bf16 math Q.K through
+// vdpbf16ps (the JIT compiles for the host, so the pass asks the host which
+// ones exist).
 // REQUIRES: avx512_vnni, avx512_bf16
 // RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file | FileCheck %s
 
-// CHECK-LABEL: llvm.func internal @__quantkv_vpdpbusd_512(
-// CHECK:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// The intrinsics are called through private helpers (immediate operands are
+// materialized inside them).
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.vgf2p8affineqb.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.mask.range.ps.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.mask.cvtps2dq.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.packssdw.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.packsswb.512"
 // CHECK-LABEL: func.func private @int8_sdpa_item(
-// Q is quantized per row to s8 (round half to even, clamp to +-127).
+// Q is quantized per row to s8 (round half to even, clamp to +-127), and
+// each 128-element chunk is stored as its even then its odd elements (the
+// nibble planes of int4 K).
 // CHECK:         math.roundeven
 // CHECK:         arith.fptosi {{.*}} : vector<16xf32> to vector<16xi8>
-// Signed int4 K gets the +8 bias by flipping each nibble's top bit, and is
-// widened to u8 in registers, never to f32.
-// CHECK:         scf.for
-// CHECK:           %[[P:.+]] = vector.load {{.*}} : memref<1x8x512x64xi8>, vector<64xi8>
-// CHECK:           arith.xori %[[P]]
-// CHECK-NOT:       arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
-// CHECK:           llvm.call @__quantkv_vpdpbusd_512(
-// The group scale multiplies the lane sums after the partial dot products.
+// CHECK:         vector.shuffle {{.*}} [0, 2, 4, 6, {{.*}} : vector<128xi8>, vector<128xi8>
+// Scores, 16 keys at a time: the per-token group scales of 16 keys are one
+// masked load, the 16 packed K rows are transposed at dword granularity in
+// registers, split into nibble planes (and/xor, vgf2p8affineqb: no int4 ->
+// i8 interleave) and contracted with vpdpbusd; no f32 dequantized K.
+// CHECK:         scf.for {{.*}} step %c64 {
+// CHECK:           scf.for {{.*}} step %c16 {
+// CHECK:             vector.maskedload {{.*}} into vector<64xf32>
+// CHECK:             %[[K:.+]] = vector.load %arg2{{.*}} : memref<1x8x512x64xi8>, vector<64xi8>
+// CHECK-NEXT:        vector.bitcast %[[K]] : vector<64xi8> to vector<16xi32>
+// CHECK:             vector.shuffle {{.*}} : vector<16xi32>, vector<16xi32>
+// CHECK-NOT:         arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK:             arith.andi {{.*}} : vector<64xi8>
+// CHECK:             llvm.call @__quantkv_gf2p8_shr4_xor8_512(
+// CHECK:             llvm.call @__quantkv_vpdpbusd_512(
+// The group scale multiplies the i32 partial dot of the group.
+// CHECK:             arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK:             arith.mulf
+// P is quantized per row and V scale group (max |p s| by vrangeps, rounding
+// by vcvtps2dq) and its two s8 halves are packed 64 keys at a time.
+// CHECK:           llvm.call @__quantkv_vrangeps_512(
+// CHECK:           llvm.call @__quantkv_vcvtps2dq_512(
+// CHECK:           llvm.call @__quantkv_vpackssdw_512(
+// CHECK:           llvm.call @__quantkv_vpacksswb_512(
+// P x V on VNNI: 4 V rows are transposed bytewise in registers and their
+// nibble planes multiply the broadcast P halves; the i32 tile sums are
+// folded into the f32 accumulators after the loop.
+// CHECK:           scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>,
+// CHECK:             vector.load %arg4{{.*}} : memref<1x8x512x64xi8>, vector<64xi8>
+// CHECK:             vector.shuffle {{.*}} : vector<64xi8>, vector<64xi8>
+// CHECK:             llvm.call @__quantkv_vpdpbusd_512(
+// CHECK:           arith.shli {{.*}} : vector<16xi32>
 // CHECK:           arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
 // CHECK:           vector.fma
 func.func @int8(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x512x128xsi4>,

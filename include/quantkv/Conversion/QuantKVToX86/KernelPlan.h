@@ -188,6 +188,38 @@ struct KernelPlan {
   /// int8 math with VNNI: Q.K is an integer dot product (u8 K + bias times
   /// s8 Q) per 4-element lane, scaled per group after the partial dot.
   bool vnniScores = false;
+  /// VNNI scores on int4 K read as nibble planes: each 64-byte chunk of a K
+  /// row (128 elements) is split into its low nibbles (even elements) and
+  /// high nibbles (odd elements) with an and and a shift, and contracted with
+  /// the even and odd planes of the s8 Q row (de-interleaved once per work
+  /// item). Requires D to be a multiple of 128; each i32 lane then covers 8
+  /// consecutive elements.
+  bool vnniNibblePlanes = false;
+  /// VNNI scores 16 keys at a time with K transposed in registers at dword
+  /// granularity (16 x 16 dwords per 64-byte chunk): vpdpbusd then yields
+  /// 16 keys' partial dots in one vector per row and scale group, so no
+  /// horizontal reduction is needed. Requires a K scale without groups
+  /// along S and an unpacked zero point.
+  bool vnniKeyColumns = false;
+  /// Scale groups of one K row (1 unless the K scale varies along D).
+  int64_t keyScaleGroups = 1;
+  /// int8 math with VNNI: P x V is an integer dot product too. Per KV tile,
+  /// each row's P (times a token-varying V scale, per scale group g) is
+  /// quantized to 14 bits relative to the tile's maximum of p.s and split
+  /// into two 7-bit s8 halves; 4 consecutive V rows are transposed bytewise
+  /// in registers so that each i32 lane holds one byte of 4 keys, and
+  /// vpdpbusd multiplies those u8 codes (biased, nibble-split for int4) by
+  /// each half. The bias and zero point are removed exactly in int32 with
+  /// sum_j P~[j,g] (bias + zp[j,g]). Requires a V scale constant over each
+  /// 32-element block (int4) / 16-element block (int8) of a row, 64-byte
+  /// rows and an integer (unpacked) token-varying zero point.
+  bool vnniValues = false;
+  /// Scale groups of one V row that P is quantized for (1 unless the V
+  /// scale varies along D).
+  int64_t valueScaleGroups = 1;
+  /// P x V passes with vnniValues: rows and transposed 16-byte columns of
+  /// V per pass (the i32 accumulators of a pass stay in registers).
+  int64_t vnniRowsPerPass = 1, vnniColumnsPerPass = 1;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
   /// An AMX variant of the work item is emitted next to the AVX-512 one and

@@ -177,6 +177,18 @@ def QuantKV_SdpaOp : QuantKV_Op<"sdpa", [
     in f32; `int8` quantizes Q per row at run time and
     contracts it with the integer K in int32 (BesTLA's compute type int8).
 
+    Numerics of `int8`: Q is quantized symmetrically per row (`max|q| / 127`,
+    round half to even, clamp to +-127); Q.K is then exact in integers up to
+    the f32 rounding of the scaled sums. The softmax is f32. A lowering may
+    also contract P with the integer V: P is carried in fixed point with
+    >= 14 bits relative to the tile maximum, i.e. per block of at most 256
+    keys (a KV tile) and per V scale group, `p_j * s_j` (the token-varying V
+    scale folded in) is rounded to the nearest multiple of `max_j |p_j s_j| /
+    16383`; V's bias and zero point are removed exactly in integers. The
+    output error this adds is at most `T / 32766 * max|V'|` for a tile of T
+    keys (docs/Rationale.md), and about `sqrt(T / 12) / 16383 * max|V'|` for
+    independent rounding errors; the f64 reference evaluates P.V exactly.
+
     ```mlir
     %o = quantkv.sdpa
         q(%q : tensor<1x32x1x128xf32>)
