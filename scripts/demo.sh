@@ -45,10 +45,11 @@ done
 # Speed: the same schemes on a 4096-token cache (rotated over copies larger
 # than the last-level cache, so it is read from DRAM), against oneDNN 2.6
 # unfused (dequantize + matmul + softmax + matmul) and the machine's measured
-# read bandwidth, each result checked against the f64 reference.
+# read bandwidth, each result checked against the f64 reference; in f32 math
+# and in int8 math (Q and P contracted with the integer cache on VNNI).
 echo
 echo "== speed: Skv=4096, quantkv vs oneDNN 2.6 unfused vs read bandwidth"
 "$bin/quantkv-bench" --shape 1,32,8,1,4096,128 --k s4:g32 --v u8:ch3:zp \
-  --mask causal-br --threads "${QUANTKV_DEMO_THREADS:-1,2}" --no-naive \
+  --mask causal-br --math f32,int8 --threads "${QUANTKV_DEMO_THREADS:-1,2}" --no-naive \
   --bandwidth-mib 512 --json "$build/demo-bench.jsonl" --png "$build/demo-bench.png" \
-  --check | sed -E 's/^B=1 .* seed=1 /decode-4096 /'
+  --check | sed -E 's/^B=1 .* math=([a-z0-9]+) seed=1 /decode-4096-\1 /'

@@ -472,15 +472,19 @@ int main(int argc, char **argv) {
 
   std::vector<BenchCase> cases;
   if (opts.custom) {
-    SdpaConfig &c = opts.custom->config;
-    c.math = parseMathMode(opts.mathModes.front()).value_or(MathMode::F32);
-    if (std::string err = c.verify(); !err.empty()) {
-      std::fprintf(stderr, "quantkv-bench: invalid configuration: %s\n",
-                   err.c_str());
-      return 2;
+    // One case per math mode listed, like the suite.
+    for (const std::string &math : opts.mathModes) {
+      BenchCase bc = *opts.custom;
+      SdpaConfig &c = bc.config;
+      c.math = parseMathMode(math).value_or(MathMode::F32);
+      if (std::string err = c.verify(); !err.empty()) {
+        std::fprintf(stderr, "quantkv-bench: invalid configuration: %s\n",
+                     err.c_str());
+        return 2;
+      }
+      bc.name = c.describe();
+      cases.push_back(bc);
     }
-    opts.custom->name = c.describe();
-    cases.push_back(*opts.custom);
   } else {
     cases = buildSuite(opts);
   }
