@@ -17,7 +17,9 @@ mkdir -p "$work/corpus" "$work/artifacts"
 
 # Uninstrumented libMLIR allocates caches that live until exit: leak checks
 # would only report those. UBSan stops at the first report.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+# allow_user_poisoning=0: see scripts/test.sh (BumpPtrAllocator slabs shared
+# by instrumented quantkv code and the uninstrumented libMLIR).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:allow_user_poisoning=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # MLIR text seeds come with the dialect's tokens; a target without seeds

@@ -50,7 +50,10 @@ struct QuantizeOpLowering : public OpConversionPattern<QuantizeOp> {
       return rewriter.notifyMatchFailure(op, "dynamic scale shape");
 
     auto resultElement = cast<IntegerType>(resultType.getElementType());
-    auto [qmin, qmax] = getStorageRange(resultElement);
+    // Plain variables: the body lambda captures them (C++17 cannot capture
+    // structured bindings).
+    auto range = getStorageRange(resultElement);
+    int64_t qmin = range.first, qmax = range.second;
     unsigned valueWidth = resultElement.getWidth() > 8 ? 32 : 8;
     Type valueType = rewriter.getIntegerType(valueWidth);
     unsigned rank = inputType.getRank();
