@@ -196,6 +196,12 @@ private:
   /// the lanes per source: lane segments of a and b side by side), then the
   /// single vector is folded onto itself.
   Value multiReduce(ArrayRef<Value> vecs) {
+    return multiReduce(vecs, [&](Value x, Value y) { return add(x, y); });
+  }
+  /// The same with any lane-wise combination (max, integer add; n may also
+  /// be 16).
+  Value multiReduce(ArrayRef<Value> vecs,
+                    function_ref<Value(Value, Value)> combine) {
     SmallVector<Value> cur(vecs.begin(), vecs.end());
     int64_t width = p.lanes, seg = p.lanes; // lanes per source in a vector
     while (cur.size() > 1) {
@@ -212,7 +218,7 @@ private:
         }
         Value a = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], lo);
         Value c = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], hi);
-        next.push_back(add(a, c));
+        next.push_back(combine(a, c));
       }
       cur = next;
       seg /= 2;
@@ -226,8 +232,8 @@ private:
           lo.push_back(src * seg + l);
           hi.push_back(src * seg + seg / 2 + l);
         }
-      v = add(vector::ShuffleOp::create(b, loc, v, v, lo),
-              vector::ShuffleOp::create(b, loc, v, v, hi));
+      v = combine(vector::ShuffleOp::create(b, loc, v, v, lo),
+                  vector::ShuffleOp::create(b, loc, v, v, hi));
       width /= 2;
       seg /= 2;
     }
@@ -1067,8 +1073,10 @@ private:
   /// Stores the two s8 halves of the quantized P vectors `q` (16 keys each,
   /// |q| <= 16383) of row r, group g: hi = q >> 7, lo = q & 127. Groups of
   /// 4 vectors are narrowed with two packs (signed saturation never
-  /// triggers), the halves split on 16-bit words.
-  void storePHalves(ArrayRef<Value> q, Value pBuf, Value cr, Value cg) {
+  /// triggers), the halves split on 16-bit words. Returns those words
+  /// (vpackssdw of vectors 2k, 2k + 1; none for other tile sizes).
+  SmallVector<Value> storePHalves(ArrayRef<Value> q, Value pBuf, Value cr,
+                                  Value cg) {
     auto i32x16 = VectorType::get({p.lanes}, i32);
     auto i16x32 = VectorType::get({32}, b.getI16Type());
     auto i8x64 = VectorType::get({64}, b.getI8Type());
@@ -1082,14 +1090,16 @@ private:
           vstore(arith::TruncIOp::create(b, loc, i8x16, h), pBuf,
                  {cIdx(half), cr, cg, cIdx(c * p.lanes)});
       }
-      return;
+      return {};
     }
+    SmallVector<Value> packed;
     for (size_t c = 0; c < q.size(); c += 4) {
       SmallVector<Value> hiW, loW;
       for (size_t k = 0; k < 4; k += 2) {
         Value w = callIntrinsic("__quantkv_vpackssdw_512",
                                 "llvm.x86.avx512.packssdw.512", i16x32,
                                 {i32x16, i32x16}, {q[c + k], q[c + k + 1]});
+        packed.push_back(w);
         hiW.push_back(
             arith::ShRSIOp::create(b, loc, w, splatInt(i16x32, 7)));
         loW.push_back(arith::AndIOp::create(b, loc, w, splatInt(i16x32, 127)));
@@ -1103,6 +1113,7 @@ private:
         vstore(bytes, pBuf, {cIdx(half), cr, cg, cIdx(c * p.lanes)});
       }
     }
+    return packed;
   }
 
   /// Quantizes the tile's P (sBuf, times the token-varying V scale of each
@@ -1131,47 +1142,101 @@ private:
           dv[c].push_back(
               arith::SubIOp::create(b, loc, splatInt(i32x16, beta), z));
     }
-    Value scale = cF32(16383.0), inv = cF32(1.0 / 16383.0);
-    for (int64_t r = 0; r < p.rowBlock; ++r) {
-      Value cr = cIdx(r);
-      SmallVector<Value> pv;
+    // The (row, group) pairs are handled in chunks of n (a power of two up
+    // to 16, flat index r * NG + g): their maxima and correction sums are
+    // reduced together into one vector each (lane i = pair i0 + i), so the
+    // divisions, factors and corrections of a chunk are one vector each.
+    int64_t pairs = p.rowBlock * NG, n = 1;
+    while (n < 16 && pairs % (2 * n) == 0)
+      n *= 2;
+    auto flat = [&](Value memref) -> Value {
+      return memref::CollapseShapeOp::create(
+          b, loc, memref, ArrayRef<ReassociationIndices>{{0, 1}});
+    };
+    Value pfFlat = flat(pfBuf), corrFlat = flat(corrBuf);
+    auto fn = VectorType::get({n}, f32);
+    auto in = VectorType::get({n}, i32);
+    // With 64-key tiles the zero-point correction sum_j q_j (beta - zp_j)
+    // is one vpmaddwd per pair of P vectors on the 16-bit words that
+    // storePHalves packs anyway, against (beta - zp) packed the same way
+    // once per tile and group (|q| <= 16383 and beta - zp fit in 16 bits).
+    auto i16x32 = VectorType::get({32}, b.getI16Type());
+    bool maddCorr = zpVar && p.kvTile % 64 == 0;
+    SmallVector<SmallVector<Value>> dvWords(NG);
+    if (maddCorr)
+      for (int64_t g = 0; g < NG; ++g)
+        for (int64_t c = 0; c < tVecs; c += 2)
+          dvWords[g].push_back(callIntrinsic(
+              "__quantkv_vpackssdw_512", "llvm.x86.avx512.packssdw.512", i16x32,
+              {i32x16, i32x16}, {dv[c][g], dv[c + 1][g]}));
+    Value scale = vector::BroadcastOp::create(b, loc, fn, cF32(16383.0));
+    Value inv = vector::BroadcastOp::create(b, loc, fn, cF32(1.0 / 16383.0));
+    Value floor = vector::BroadcastOp::create(b, loc, fn, cF32(1e-30));
+    DenseMap<int64_t, SmallVector<Value>> pvOfRow;
+    auto xOf = [&](int64_t r, int64_t g) {
+      SmallVector<Value> &pv = pvOfRow[r];
+      if (pv.empty())
+        for (int64_t c = 0; c < tVecs; ++c)
+          pv.push_back(vload(vecTy, sBuf, {cIdx(r), cIdx(c * L)}));
+      SmallVector<Value> x;
       for (int64_t c = 0; c < tVecs; ++c)
-        pv.push_back(vload(vecTy, sBuf, {cr, cIdx(c * L)}));
-      for (int64_t g = 0; g < NG; ++g) {
-        Value cg = cIdx(g);
-        SmallVector<Value> x;
+        x.push_back(fold ? mul(pv[c], sv[c][g]) : pv[c]);
+      return x;
+    };
+    for (int64_t i0 = 0; i0 < pairs; i0 += n) {
+      pvOfRow.clear();
+      SmallVector<Value> amaxes;
+      for (int64_t i = i0; i < i0 + n; ++i) {
+        SmallVector<Value> x = xOf(i / NG, i % NG);
         Value amax;
         for (int64_t c = 0; c < tVecs; ++c) {
-          x.push_back(fold ? mul(pv[c], sv[c][g]) : pv[c]);
           // vrangeps: the larger magnitude, sign cleared (p >= 0 alone
           // needs a plain max).
           if (!amax)
-            amax = fold ? math::AbsFOp::create(b, loc, x[c]).getResult()
-                        : x[c];
+            amax = fold ? math::AbsFOp::create(b, loc, x[c]).getResult() : x[c];
           else
             amax = fold ? maxAbs(amax, x[c]) : fastMax(amax, x[c]);
         }
-        Value m = treeReduce(amax, /*isMax=*/true, /*finite=*/true);
-        // An all-zero tile (every key masked) quantizes to zeros with any
-        // finite factor: the floor avoids a division by zero.
-        Value k = arith::DivFOp::create(b, loc, scale,
-                                        fastMax(m, cF32(1e-30)));
-        store(mul(m, inv), pfBuf, {cr, cg});
-        Value kV = splat(k), sum;
+        amaxes.push_back(amax);
+      }
+      Value m =
+          multiReduce(amaxes, [&](Value x, Value y) { return fastMax(x, y); });
+      // An all-zero tile (every key masked) quantizes to zeros with any
+      // finite factor: the floor avoids a division by zero.
+      Value k = arith::DivFOp::create(b, loc, scale, fastMax(m, floor));
+      vstore(mul(m, inv), pfFlat, {cIdx(i0)});
+      SmallVector<Value> sums;
+      for (int64_t i = i0; i < i0 + n; ++i) {
+        int64_t r = i / NG, g = i % NG;
+        SmallVector<Value> x = xOf(r, g);
+        SmallVector<int64_t> lane(L, i - i0);
+        Value kV = vector::ShuffleOp::create(b, loc, k, k, lane);
+        Value sum;
         SmallVector<Value> q;
         for (int64_t c = 0; c < tVecs; ++c) {
           q.push_back(cvtRound(mul(x[c], kV)));
+          if (maddCorr)
+            continue;
           Value term = zpVar ? muli(q[c], dv[c][g]) : q[c];
           sum = sum ? addi(sum, term) : term;
         }
-        storePHalves(q, pBuf, cr, cg);        Value total = vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD, sum);
-        if (!zpVar)
-          total = beta ? arith::MulIOp::create(b, loc, total, cI32(beta))
-                             .getResult()
-                       : cI32(0);
-        store(total, corrBuf, {cr, cg});
+        SmallVector<Value> words = storePHalves(q, pBuf, cIdx(r), cIdx(g));
+        if (maddCorr)
+          for (auto [w, d] : llvm::zip_equal(words, dvWords[g])) {
+            Value term = callIntrinsic("__quantkv_vpmaddwd_512",
+                                       "llvm.x86.avx512.pmaddw.d.512", i32x16,
+                                       {i16x32, i16x32}, {w, d});
+            sum = sum ? addi(sum, term) : term;
+          }
+        sums.push_back(sum);
       }
+      Value total =
+          multiReduce(sums, [&](Value x, Value y) { return addi(x, y); });
+      if (!zpVar)
+        total = beta ? muli(total,
+                            vector::BroadcastOp::create(b, loc, in, cI32(beta)))
+                     : splatInt(in, 0);
+      vstore(total, corrFlat, {cIdx(i0)});
     }
   }
 
