@@ -38,6 +38,7 @@
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "quantkv/Conversion/QuantKVToX86/AmxScores.h"
+#include "CacheRowReader.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -244,63 +245,28 @@ private:
   // Quantization parameters
   //===--------------------------------------------------------------------===//
 
+  /// Scale indexing and parameter loads are CacheRowReader's (shared with
+  /// the prefill kernel); it needs no storage memref for them.
+  CacheRowReader parameters(const CacheOperandPlan &cp, Value scaleFlat,
+                            Value zeroPointFlat) {
+    return CacheRowReader(b, loc, cp, p.lanes, /*data=*/Value(), scaleFlat,
+                          zeroPointFlat);
+  }
+
   /// Linear index, in the parameter tensor, of the scale of element
   /// (bi, hi, j, d) of a cache operand. Null `j` means token 0.
   Value paramIndex(const CacheOperandPlan &cp, Value bi, Value hi, Value j,
                    Value d) {
-    Value idx[4] = {bi, hi, j ? j : cIdx(0), d};
-    Value linear = cIdx(0);
-    int64_t stride = 1;
-    for (int k = 3; k >= 0; --k) {
-      if (cp.scaleShape[k] == 1)
-        continue;
-      Value term = divui(idx[k], cp.groupShape[k]);
-      linear = addi(linear, stride == 1 ? term : muli(term, cIdx(stride)));
-      stride *= cp.scaleShape[k];
-    }
-    return linear;
+    return parameters(cp, Value(), Value()).paramIndex(bi, hi, j, d);
   }
 
   Value loadScale(const CacheOperandPlan &cp, Value flat, Value linear) {
-    return toF32(load(flat, linear));
+    return parameters(cp, flat, Value()).loadScale(linear);
   }
 
   /// The zero point at `linear` as f32 (0 without zero points).
   Value loadZeroPoint(const CacheOperandPlan &cp, Value flat, Value linear) {
-    if (!cp.hasZeroPoint)
-      return cF32(0.0);
-    Type zpType = cp.zeroPointType;
-    if (isa<FloatType>(zpType))
-      return toF32(load(flat, linear));
-    auto intType = cast<IntegerType>(zpType);
-    bool isSigned = !intType.isUnsigned();
-    Value raw;
-    if (cp.zeroPointPacked) {
-      int64_t n = cp.zeroPointLastDim;
-      Value row = divui(linear, n), col = remui(linear, n);
-      Value byteIdx = addi(muli(row, cIdx((n + 1) / 2)), divui(col, 2));
-      Value byte = load(flat, byteIdx);
-      Type i8 = b.getI8Type();
-      // Odd columns live in the high nibble.
-      Value odd = arith::IndexCastOp::create(b, loc, i8, remui(col, 2));
-      Value four = arith::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(4));
-      Value shift = arith::MulIOp::create(b, loc, odd, four);
-      if (isSigned) {
-        Value up = arith::ShLIOp::create(
-            b, loc, byte, arith::SubIOp::create(b, loc, four, shift));
-        raw = arith::ShRSIOp::create(b, loc, up, four);
-      } else {
-        Value down = arith::ShRUIOp::create(b, loc, byte, shift);
-        raw = arith::AndIOp::create(
-            b, loc, down,
-            arith::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(15)));
-      }
-    } else {
-      raw = load(flat, linear);
-    }
-    if (isSigned)
-      return arith::SIToFPOp::create(b, loc, f32, raw);
-    return arith::UIToFPOp::create(b, loc, f32, raw);
+    return parameters(cp, Value(), flat).loadZeroPoint(linear);
   }
 
   /// Scale and zero point of vector `vecIdx` (16 consecutive elements along
