@@ -12,6 +12,8 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "quantkv-fuse-sdpa"
 
 using namespace mlir;
@@ -282,6 +284,16 @@ mlir::quantkv::matchAttention(linalg::LinalgOp outputOp, std::string &why) {
   }
   match.key = *key;
   match.scale *= key->factor;
+  // quantkv.sdpa carries the scale as an f32 that must be finite and non-zero
+  // (a constant inf, a division by a denormal or a product that over- or
+  // underflows f32 would otherwise build an op that does not verify).
+  if (float scale = static_cast<float>(match.scale);
+      !std::isfinite(scale) || scale == 0.0f) {
+    why.clear();
+    llvm::raw_string_ostream(why)
+        << "the folded scale " << match.scale << " is not a finite non-zero f32";
+    return failure();
+  }
   if (failed(checkStorageMap(*key, *scoreDims, scoreDims->n, scoreDims->k,
                              /*allowTransposed=*/true, match.keyTransposed, "K",
                              why)))
