@@ -116,6 +116,29 @@ bool isPlainI64List(llvm::StringRef text) {
   }
 }
 
+/// True when `text` starts with `[` double-quoted strings (no escapes)
+/// separated by commas `]`.
+bool isPlainStringList(llvm::StringRef text) {
+  if (!text.consume_front("["))
+    return false;
+  text = text.ltrim();
+  if (text.consume_front("]"))
+    return true;
+  while (true) {
+    if (!text.consume_front("\""))
+      return false;
+    size_t end = text.find_first_of("\"\\\n");
+    if (end == llvm::StringRef::npos || text[end] != '"')
+      return false;
+    text = text.drop_front(end + 1).ltrim();
+    if (text.consume_front("]"))
+      return true;
+    if (!text.consume_front(","))
+      return false;
+    text = text.ltrim();
+  }
+}
+
 /// True when `source` may hit a crash of upstream MLIR 22 that no quantkv
 /// code is involved in; such inputs are skipped. Every entry names the bug and
 /// is listed in docs/Hardening.md; keep the list short and precise.
@@ -130,6 +153,16 @@ bool hitsKnownUpstreamCrash(llvm::StringRef source) {
       if (rest.consume_front("=") && !isPlainI64List(rest.ltrim()))
         return true;
     }
+  }
+  // linalg.generic (and vector.contract) read `iterator_types = [..]`
+  // through ArrayAttr::getAsValueRange<StringAttr>, an unchecked cast: an
+  // element that is not a string is read as one (a garbage length).
+  for (size_t pos = source.find("iterator_types"); pos != llvm::StringRef::npos;
+       pos = source.find("iterator_types", pos + 1)) {
+    llvm::StringRef rest = source.drop_front(pos + 14).ltrim();
+    if (rest.consume_front("=") && rest.ltrim().starts_with("[") &&
+        !isPlainStringList(rest.ltrim()))
+      return true;
   }
   return false;
 }

@@ -52,8 +52,9 @@ ut_pass=$(( ${ut_total:-0} - ut_fail ))
 # In CI (CI=true) or with QUANTKV_HARDEN=1: an ASan + UBSan + libFuzzer build
 # (build-asan) of quantkv-opt, quantkv-sweep and the two fuzz targets; the lit
 # suite under it (tests of tools not built there are UNSUPPORTED); and a
-# bounded run of each fuzz target with a fixed seed and input count, so that
-# a red run reproduces. QUANTKV_HARDEN=0 skips it; a QUANTKV_SANITIZE=1 run,
+# bounded run of each fuzz target with a fixed seed and input count (the path
+# still varies between machines: a red run is reproduced from the saved
+# input, see docs/Hardening.md). QUANTKV_HARDEN=0 skips it; a QUANTKV_SANITIZE=1 run,
 # which already runs everything sanitized, does not repeat it.
 h_pass=0 h_fail=0
 if [[ "${QUANTKV_SANITIZE:-0}" != 1 &&
