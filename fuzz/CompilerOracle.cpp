@@ -57,7 +57,7 @@ bool verbose = false;
 void printStats() {
   static const char *names[] = {"fuse", "reference", "cpu"};
   llvm::errs() << "quantkv-fuzz: " << stats.inputs << " inputs, "
-               << stats.skipped << " skipped (known upstream crash), "
+               << stats.skipped << " skipped (known upstream bug), "
                << stats.valid << " valid";
   for (int i = 0; i < 3; ++i)
     llvm::errs() << ", " << names[i] << " " << stats.pipelineSuccesses[i]
@@ -167,6 +167,24 @@ bool hitsKnownUpstreamCrash(llvm::StringRef source) {
   return false;
 }
 
+/// True when `module` verifies but holds IR that upstream MLIR 22 passes
+/// turn into IR that does not verify, with no quantkv code involved; such
+/// inputs are skipped after parsing. Listed in docs/Hardening.md.
+bool hitsKnownUpstreamVerifierGap(ModuleOp module) {
+  // tensor.expand_shape does not check a static `output_shape` entry against
+  // its result type; one-shot-bufferize copies it into a memref.expand_shape,
+  // whose verifier does ("invalid output shape provided at pos N").
+  WalkResult walk = module.walk([](tensor::ExpandShapeOp op) {
+    for (auto [given, dim] : llvm::zip_equal(op.getStaticOutputShape(),
+                                             op.getResultType().getShape()))
+      if (!ShapedType::isDynamic(given) && !ShapedType::isDynamic(dim) &&
+          given != dim)
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return walk.wasInterrupted();
+}
+
 /// Parses `source` into `context`; null when it is rejected.
 OwningOpRef<ModuleOp> parse(llvm::StringRef source, MLIRContext &context) {
   ParserConfig config(&context, /*verifyAfterParse=*/true);
@@ -248,6 +266,10 @@ void quantkv_fuzz::checkSource(llvm::StringRef bytes) {
     OwningOpRef<ModuleOp> module = parse(source, context);
     if (!module)
       return;
+    if (hitsKnownUpstreamVerifierGap(*module)) {
+      ++stats.skipped;
+      return;
+    }
     llvm::raw_string_ostream os(printed);
     module->print(os);
     ++stats.valid;
