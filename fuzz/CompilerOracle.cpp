@@ -94,12 +94,19 @@ struct VerifyAfterPass : public PassInstrumentation {
   }
 };
 
+/// Drops what MLIR's lexer skips between tokens: not StringRef::ltrim()'s
+/// set, which also drops '\f' and '\v' (invalid characters to the lexer),
+/// but NULs in the middle of a buffer, which the lexer steps over.
+llvm::StringRef skipLexerSpace(llvm::StringRef text) {
+  return text.ltrim(llvm::StringRef(" \t\n\r\0", 5));
+}
+
 /// True when `text` starts with a DenseI64ArrayAttr body that parses:
 /// `[` small decimal integers separated by commas `]`.
 bool isPlainI64List(llvm::StringRef text) {
   if (!text.consume_front("["))
     return false;
-  text = text.ltrim();
+  text = skipLexerSpace(text);
   if (text.consume_front("]"))
     return true;
   while (true) {
@@ -107,12 +114,12 @@ bool isPlainI64List(llvm::StringRef text) {
     size_t digits = text.find_first_not_of("0123456789");
     if (digits == 0 || digits == llvm::StringRef::npos || digits > 18)
       return false;
-    text = text.drop_front(digits).ltrim();
+    text = skipLexerSpace(text.drop_front(digits));
     if (text.consume_front("]"))
       return true;
     if (!text.consume_front(","))
       return false;
-    text = text.ltrim();
+    text = skipLexerSpace(text);
   }
 }
 
@@ -121,7 +128,7 @@ bool isPlainI64List(llvm::StringRef text) {
 bool isPlainStringList(llvm::StringRef text) {
   if (!text.consume_front("["))
     return false;
-  text = text.ltrim();
+  text = skipLexerSpace(text);
   if (text.consume_front("]"))
     return true;
   while (true) {
@@ -130,12 +137,12 @@ bool isPlainStringList(llvm::StringRef text) {
     size_t end = text.find_first_of("\"\\\n");
     if (end == llvm::StringRef::npos || text[end] != '"')
       return false;
-    text = text.drop_front(end + 1).ltrim();
+    text = skipLexerSpace(text.drop_front(end + 1));
     if (text.consume_front("]"))
       return true;
     if (!text.consume_front(","))
       return false;
-    text = text.ltrim();
+    text = skipLexerSpace(text);
   }
 }
 
@@ -149,8 +156,9 @@ bool hitsKnownUpstreamCrash(llvm::StringRef source) {
   for (llvm::StringRef keyword : {"permutation", "dimensions"}) {
     for (size_t pos = source.find(keyword); pos != llvm::StringRef::npos;
          pos = source.find(keyword, pos + 1)) {
-      llvm::StringRef rest = source.drop_front(pos + keyword.size()).ltrim();
-      if (rest.consume_front("=") && !isPlainI64List(rest.ltrim()))
+      llvm::StringRef rest =
+          skipLexerSpace(source.drop_front(pos + keyword.size()));
+      if (rest.consume_front("=") && !isPlainI64List(skipLexerSpace(rest)))
         return true;
     }
   }
@@ -159,9 +167,10 @@ bool hitsKnownUpstreamCrash(llvm::StringRef source) {
   // element that is not a string is read as one (a garbage length).
   for (size_t pos = source.find("iterator_types"); pos != llvm::StringRef::npos;
        pos = source.find("iterator_types", pos + 1)) {
-    llvm::StringRef rest = source.drop_front(pos + 14).ltrim();
-    if (rest.consume_front("=") && rest.ltrim().starts_with("[") &&
-        !isPlainStringList(rest.ltrim()))
+    llvm::StringRef rest = skipLexerSpace(source.drop_front(pos + 14));
+    if (rest.consume_front("=") &&
+        skipLexerSpace(rest).starts_with("[") &&
+        !isPlainStringList(skipLexerSpace(rest)))
       return true;
   }
   return false;
