@@ -32,6 +32,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CacheRowReader.h"
+#include "KernelBuilder.h"
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -50,131 +51,16 @@ using namespace mlir::quantkv;
 
 namespace {
 
-class PrefillEmitter {
+class PrefillEmitter : public KernelBuilder {
 public:
   PrefillEmitter(OpBuilder &b, Location loc, const KernelPlan &p,
                  const SdpaBuffers &buf)
-      : b(b), loc(loc), p(p), pf(p.prefill), buf(buf) {
-    f32 = b.getF32Type();
-    i32 = b.getI32Type();
-    vecTy = VectorType::get({p.lanes}, f32);
-    i32VecTy = VectorType::get({p.lanes}, i32);
-  }
+      : KernelBuilder(b, loc, p.lanes, p.mathMode), p(p), pf(p.prefill),
+        buf(buf) {}
 
   void emit();
 
 private:
-  Value cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value cF32(double v) {
-    return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(v));
-  }
-  Value cI32(int64_t v) {
-    return arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(v));
-  }
-  Value splat(Value scalar) {
-    return vector::BroadcastOp::create(
-        b, loc, VectorType::get({p.lanes}, scalar.getType()), scalar);
-  }
-  Value negInf() { return cF32(-std::numeric_limits<double>::infinity()); }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fma(Value x, Value y, Value acc) {
-    return vector::FMAOp::create(b, loc, x, y, acc);
-  }
-  Value maxf(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value divui(Value x, int64_t c) {
-    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, cIdx(c)).getResult();
-  }
-  Value remui(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, cIdx(c));
-  }
-  Value minsi(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value toF32(Value v) {
-    if (getElementTypeOrSelf(v.getType()).isF32())
-      return v;
-    Type target = f32;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), f32);
-    return arith::ExtFOp::create(b, loc, target, v);
-  }
-  Value fromF32(Value v, Type elem) {
-    if (elem.isF32())
-      return v;
-    Type target = elem;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), elem);
-    return arith::TruncFOp::create(b, loc, target, v);
-  }
-  /// bf16/f16 math rounds every contraction input; the value stays f32.
-  Value roundToMathMode(Value v) {
-    Type narrow;
-    if (p.mathMode == MathMode::bf16)
-      narrow = b.getBF16Type();
-    else if (p.mathMode == MathMode::f16)
-      narrow = b.getF16Type();
-    else
-      return v;
-    return toF32(fromF32(v, narrow));
-  }
-  Value scratchOf(ArrayRef<int64_t> shape, Type elem) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elem),
-                                    b.getI64IntegerAttr(64));
-  }
-  Value scratch(ArrayRef<int64_t> shape) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
-                                    b.getI64IntegerAttr(64));
-  }
-  Value load(Value memref, ValueRange idx) {
-    return memref::LoadOp::create(b, loc, memref, idx);
-  }
-  void store(Value v, Value memref, ValueRange idx) {
-    memref::StoreOp::create(b, loc, v, memref, idx);
-  }
-  Value vload(Value memref, ValueRange idx) {
-    return vector::LoadOp::create(b, loc, vecTy, memref, idx);
-  }
-  void vstore(Value v, Value memref, ValueRange idx) {
-    vector::StoreOp::create(b, loc, v, memref, idx);
-  }
-  SmallVector<Value>
-  forLoop(Value lb, Value ub, Value step, ValueRange init,
-          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(
-        b, loc, lb, ub, step, init,
-        [&](OpBuilder &nested, Location l, Value iv, ValueRange args) {
-          SmallVector<Value> results = body(iv, args);
-          scf::YieldOp::create(nested, l, results);
-        });
-    return SmallVector<Value>(loop.getResults());
-  }
-  void forEach(Value lb, Value ub, Value step, function_ref<void(Value)> body) {
-    forLoop(lb, ub, step, {}, [&](Value iv, ValueRange) {
-      body(iv);
-      return SmallVector<Value>{};
-    });
-  }
-  /// Horizontal reduction by halving (a fixed tree).
-  Value treeReduce(Value v, bool isMax) {
-    int64_t n = cast<VectorType>(v.getType()).getNumElements();
-    while (n > 1) {
-      n /= 2;
-      auto half = VectorType::get({n}, f32);
-      auto slice = [&](int64_t off) -> Value {
-        return vector::ExtractStridedSliceOp::create(
-            b, loc, half, v, b.getI64ArrayAttr({off}), b.getI64ArrayAttr({n}),
-            b.getI64ArrayAttr({1}));
-      };
-      Value lo = slice(0), hi = slice(n);
-      v = isMax ? maxf(lo, hi) : add(lo, hi);
-    }
-    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
-  }
-
   /// bf16 pairs: lane l of the result holds (x[2l], x[2l+1]) of the 32
   /// values `lo ++ hi`, rounded to bf16, as one i32.
   Value pairsOf(Value lo, Value hi) {
@@ -239,7 +125,6 @@ private:
 
   void prepareQueryRow(Value qRow, Value bi, Value hq, Value hkv, Value i,
                        Value m, Value qT, Value stats);
-  Value quantizeQueryRow(Value qRow);
   void dequantizeTile(Value bi, Value hkv, Value j0, Value n, Value kTile,
                       Value vTile);
   void scoreBlock(Value jb, Value qT, Value kTile, Value sT);
@@ -253,62 +138,17 @@ private:
   void emitItem(Value w);
   void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
 
-  OpBuilder &b;
-  Location loc;
   const KernelPlan &p;
   const PrefillPlan &pf;
   SdpaBuffers buf;
-  Type f32, i32;
-  VectorType vecTy, i32VecTy;
   Value softmaxScale;
   Value maskFlat;
 };
-
-/// Collapses a memref to 1-d (parameters: a granularity's linear index
-/// addresses it directly; the mask: rows are gathered by linear offsets).
-Value flatten(OpBuilder &b, Location loc, Value memref) {
-  if (!memref)
-    return memref;
-  auto type = cast<MemRefType>(memref.getType());
-  if (type.getRank() == 1)
-    return memref;
-  ReassociationIndices all;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    all.push_back(i);
-  return memref::CollapseShapeOp::create(b, loc, memref,
-                                         ArrayRef<ReassociationIndices>{all});
-}
 
 } // namespace
 
 // Stats rows (vectors of M rows each).
 static constexpr int64_t kMax = 0, kSum = 1, kCorr = 2, kBias = 3;
-
-/// int8 math: the row is quantized symmetrically to [-127, 127] with scale
-/// max|q| / 127 (round half to even) and replaced by its dequantized value.
-Value PrefillEmitter::quantizeQueryRow(Value qRow) {
-  int64_t dVecs = p.headDim / p.lanes;
-  Value amax;
-  for (int64_t c = 0; c < dVecs; ++c) {
-    Value a = math::AbsFOp::create(b, loc, vload(qRow, {cIdx(c * p.lanes)}));
-    amax = amax ? maxf(amax, a) : a;
-  }
-  Value mx = treeReduce(amax, /*isMax=*/true);
-  Value rowScale = arith::DivFOp::create(b, loc, mx, cF32(127.0));
-  Value isZero =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mx, cF32(0.0));
-  Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
-  Value sV = splat(rowScale), zero = splat(cF32(0.0));
-  for (int64_t c = 0; c < dVecs; ++c) {
-    Value q = vload(qRow, {cIdx(c * p.lanes)});
-    Value qi =
-        math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, q, sV));
-    qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
-    vstore(arith::SelectOp::create(b, loc, splat(isZero), zero, mul(qi, sV)),
-           qRow, {cIdx(c * p.lanes)});
-  }
-  return rowScale;
-}
 
 /// Q row i of head hq -> column m of Q^T, scaled, with the per-row bias of a
 /// token-invariant K zero point.
@@ -323,7 +163,7 @@ void PrefillEmitter::prepareQueryRow(Value qRow, Value bi, Value hq, Value hkv,
     vstore(roundToMathMode(toF32(q)), qRow, {cIdx(c * L)});
   }
   if (p.mathMode == MathMode::int8)
-    quantizeQueryRow(qRow);
+    quantizeRowInt8(qRow, {}, D / L);
   if (pf.bf16Dot) {
     // Column m of the pair-major Q^T, unscaled (exactly bf16); the scores
     // are scaled instead.
@@ -830,58 +670,29 @@ void PrefillEmitter::parallelFor(StringRef suffix, int64_t n,
       &buf.value,  &buf.valueScale, &buf.valueZeroPoint, &buf.mask,
       &buf.output, &softmaxScale};
   SmallVector<Value> outer;
-  SmallVector<Type> types = {b.getIndexType()};
   for (Value *v : captured)
-    if (*v) {
+    if (*v)
       outer.push_back(*v);
-      types.push_back(v->getType());
-    }
-  auto parentFunc =
-      b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
-  if (!parentFunc)
-    parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-  std::string name = (parentFunc.getSymName() + "_sdpa_" + suffix).str();
-  auto module = parentFunc->getParentOfType<ModuleOp>();
-  for (int i = 0; module.lookupSymbol(name); ++i)
-    name = (parentFunc.getSymName() + "_sdpa_" + suffix + "_" + Twine(i)).str();
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(parentFunc);
-    auto func =
-        func::FuncOp::create(b, loc, name, b.getFunctionType(types, {}));
-    func.setPrivate();
-    Block *entry = b.createBlock(&func.getBody(), {}, types,
-                                 SmallVector<Location>(types.size(), loc));
-    b.setInsertionPointToStart(entry);
-    auto ret = func::ReturnOp::create(b, loc);
-    b.setInsertionPoint(ret);
-    SmallVector<Value> saved;
-    unsigned argIdx = 1;
-    for (Value *v : captured) {
-      saved.push_back(*v);
-      if (*v)
-        *v = entry->getArgument(argIdx++);
-    }
-    if (buf.mask)
-      maskFlat = flatten(b, loc, buf.mask);
-    body(entry->getArgument(0));
-    for (auto [v, old] : llvm::zip(captured, saved))
-      *v = old;
-  }
-  auto par = scf::ParallelOp::create(b, loc, ValueRange{cIdx(0)},
-                                     ValueRange{cIdx(n)}, ValueRange{cIdx(1)});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(par.getBody()->getTerminator());
-  SmallVector<Value> args = {par.getInductionVars()[0]};
-  args.append(outer.begin(), outer.end());
-  func::CallOp::create(b, loc, name, TypeRange{}, args);
+  func::FuncOp parentFunc = enclosingFunc();
+  std::string name =
+      outlineItem(parentFunc,
+                  (parentFunc.getSymName() + "_sdpa_" + suffix).str(), captured,
+                  [&](Value item) {
+                    if (buf.mask)
+                      maskFlat = flatten(buf.mask);
+                    body(item);
+                  })
+          .first;
+  // (The bounds are created in this order: lower, upper, step.)
+  Value lb = cIdx(0), ub = cIdx(n), step = cIdx(1);
+  parallelCall(lb, ub, step, name, outer);
 }
 
 void PrefillEmitter::emit() {
-  buf.keyScale = flatten(b, loc, buf.keyScale);
-  buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
-  buf.valueScale = flatten(b, loc, buf.valueScale);
-  buf.valueZeroPoint = flatten(b, loc, buf.valueZeroPoint);
+  buf.keyScale = flatten(buf.keyScale);
+  buf.keyZeroPoint = flatten(buf.keyZeroPoint);
+  buf.valueScale = flatten(buf.valueScale);
+  buf.valueZeroPoint = flatten(buf.valueZeroPoint);
   softmaxScale = p.dynamicScale ? buf.dynamicScale : cF32(p.softmaxScale);
   parallelFor("prefill", pf.getNumItems(p.batch, p.qHeads),
               [&](Value w) { emitItem(w); });

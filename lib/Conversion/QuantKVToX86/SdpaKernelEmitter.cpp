@@ -28,6 +28,8 @@
 
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 
+#include "CacheRowReader.h"
+#include "KernelBuilder.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -38,7 +40,6 @@
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "quantkv/Conversion/QuantKVToX86/AmxScores.h"
-#include "CacheRowReader.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -48,14 +49,11 @@ using namespace mlir::quantkv;
 
 namespace {
 
-class SdpaEmitter {
+class SdpaEmitter : public KernelBuilder {
 public:
   SdpaEmitter(OpBuilder &b, Location loc, const KernelPlan &p,
               const SdpaBuffers &buf)
-      : b(b), loc(loc), p(p), buf(buf) {
-    f32 = b.getF32Type();
-    i32 = b.getI32Type();
-    vecTy = VectorType::get({p.lanes}, f32);
+      : KernelBuilder(b, loc, p.lanes, p.mathMode), p(p), buf(buf) {
     // A small row block streams K/V fast: prefetch K two tiles and V one
     // tile ahead. Larger blocks spend 4x longer per key, so one tile of K
     // (and this tile's V) is already far enough (measured, 1 thread).
@@ -68,179 +66,6 @@ public:
   void emit();
 
 private:
-  //===--------------------------------------------------------------------===//
-  // Small builders
-  //===--------------------------------------------------------------------===//
-  Value cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value cF32(double v) {
-    return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(v));
-  }
-  Value cI32(int64_t v) {
-    return arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(v));
-  }
-  Value splat(Value scalar) {
-    auto type = VectorType::get({p.lanes}, scalar.getType());
-    return vector::BroadcastOp::create(b, loc, type, scalar);
-  }
-  Value negInf() { return cF32(-std::numeric_limits<double>::infinity()); }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fma(Value x, Value y, Value acc) {
-    return vector::FMAOp::create(b, loc, x, y, acc);
-  }
-  Value maxf(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value divui(Value x, int64_t c) {
-    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, cIdx(c)).getResult();
-  }
-  Value remui(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, cIdx(c));
-  }
-  Value toF32(Value v) {
-    Type elem = getElementTypeOrSelf(v.getType());
-    if (elem.isF32())
-      return v;
-    Type target = f32;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), f32);
-    return arith::ExtFOp::create(b, loc, target, v);
-  }
-  Value fromF32(Value v, Type elem) {
-    if (elem.isF32())
-      return v;
-    Type target = elem;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), elem);
-    return arith::TruncFOp::create(b, loc, target, v);
-  }
-  /// Rounds an f32 value to the math mode's contraction type (bf16/f16 modes
-  /// round every contraction input), keeping it in f32.
-  Value roundToMathMode(Value v) {
-    Type narrow;
-    if (p.mathMode == MathMode::bf16)
-      narrow = b.getBF16Type();
-    else if (p.mathMode == MathMode::f16)
-      narrow = b.getF16Type();
-    else
-      return v;
-    return toF32(fromF32(v, narrow));
-  }
-  Value scratch(ArrayRef<int64_t> shape) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
-                                    b.getI64IntegerAttr(64));
-  }
-  Value scratchOf(ArrayRef<int64_t> shape, Type elem) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elem),
-                                    b.getI64IntegerAttr(64));
-  }
-  Value load(Value memref, ValueRange idx) {
-    return memref::LoadOp::create(b, loc, memref, idx);
-  }
-  void store(Value v, Value memref, ValueRange idx) {
-    memref::StoreOp::create(b, loc, v, memref, idx);
-  }
-  Value vload(Type type, Value memref, ValueRange idx) {
-    return vector::LoadOp::create(b, loc, cast<VectorType>(type), memref, idx);
-  }
-  void vstore(Value v, Value memref, ValueRange idx) {
-    vector::StoreOp::create(b, loc, v, memref, idx);
-  }
-
-  /// scf.for with iteration arguments; `body` returns the yielded values.
-  SmallVector<Value>
-  forLoop(Value lb, Value ub, Value step, ValueRange init,
-          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    // The body builder runs on `b` itself (positioned in the new block), so
-    // every op is created through the caller's rewriter.
-    auto loop = scf::ForOp::create(
-        b, loc, lb, ub, step, init,
-        [&](OpBuilder &nested, Location l, Value iv, ValueRange args) {
-          SmallVector<Value> results = body(iv, args);
-          scf::YieldOp::create(nested, l, results);
-        });
-    return SmallVector<Value>(loop.getResults());
-  }
-
-  /// Horizontal reduction of a 16-lane vector by halving (a fixed tree, so
-  /// that the result does not depend on LLVM's reassociation flags).
-  /// max of values known not to be NaN (vmaxps, no NaN/sign-of-zero fixups).
-  Value fastMax(Value x, Value y) {
-    return arith::MaximumFOp::create(
-        b, loc, x, y,
-        arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
-  }
-
-  Value treeReduce(Value v, bool isMax, bool finite = false) {
-    int64_t n = cast<VectorType>(v.getType()).getNumElements();
-    while (n > 1) {
-      n /= 2;
-      auto half = VectorType::get({n}, f32);
-      Value lo = vector::ExtractStridedSliceOp::create(b, loc, half, v,
-                                                       b.getI64ArrayAttr({0}),
-                                                       b.getI64ArrayAttr({n}),
-                                                       b.getI64ArrayAttr({1}));
-      Value hi = vector::ExtractStridedSliceOp::create(b, loc, half, v,
-                                                       b.getI64ArrayAttr({n}),
-                                                       b.getI64ArrayAttr({n}),
-                                                       b.getI64ArrayAttr({1}));
-      v = isMax ? (finite ? fastMax(lo, hi) : maxf(lo, hi)) : add(lo, hi);
-    }
-    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
-  }
-
-  /// Sums each of `vecs` (n = 1, 2, 4 or 8 vectors of 16 f32) into lane i
-  /// of one vector<n>. Adjacent vectors are merged first (each merge halves
-  /// the lanes per source: lane segments of a and b side by side), then the
-  /// single vector is folded onto itself.
-  Value multiReduce(ArrayRef<Value> vecs) {
-    return multiReduce(vecs, [&](Value x, Value y) { return add(x, y); });
-  }
-  /// The same with any lane-wise combination (max, integer add; n may also
-  /// be 16).
-  Value multiReduce(ArrayRef<Value> vecs,
-                    function_ref<Value(Value, Value)> combine) {
-    SmallVector<Value> cur(vecs.begin(), vecs.end());
-    int64_t width = p.lanes, seg = p.lanes; // lanes per source in a vector
-    while (cur.size() > 1) {
-      SmallVector<Value> next;
-      int64_t segs = width / seg; // sources per vector
-      for (size_t v = 0; v + 1 < cur.size(); v += 2) {
-        SmallVector<int64_t> lo, hi;
-        for (int64_t src = 0; src < 2 * segs; ++src) {
-          int64_t base = (src < segs ? 0 : width) + (src % segs) * seg;
-          for (int64_t l = 0; l < seg / 2; ++l) {
-            lo.push_back(base + l);
-            hi.push_back(base + seg / 2 + l);
-          }
-        }
-        Value a = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], lo);
-        Value c = vector::ShuffleOp::create(b, loc, cur[v], cur[v + 1], hi);
-        next.push_back(combine(a, c));
-      }
-      cur = next;
-      seg /= 2;
-    }
-    Value v = cur[0];
-    while (seg > 1) {
-      int64_t segs = width / seg;
-      SmallVector<int64_t> lo, hi;
-      for (int64_t src = 0; src < segs; ++src)
-        for (int64_t l = 0; l < seg / 2; ++l) {
-          lo.push_back(src * seg + l);
-          hi.push_back(src * seg + seg / 2 + l);
-        }
-      v = combine(vector::ShuffleOp::create(b, loc, v, v, lo),
-                  vector::ShuffleOp::create(b, loc, v, v, hi));
-      width /= 2;
-      seg /= 2;
-    }
-    return v;
-  }
-
   //===--------------------------------------------------------------------===//
   // Quantization parameters
   //===--------------------------------------------------------------------===//
@@ -307,45 +132,8 @@ private:
   SmallVector<Value> loadRaw(const CacheOperandPlan &cp, Value mem, Value bi,
                              Value hi, Value j, int64_t firstVec,
                              int64_t numVecs) {
-    SmallVector<Value> out;
-    int64_t L = p.lanes;
-    if (cp.storage == CacheStorage::Float) {
-      for (int64_t c = 0; c < numVecs; ++c) {
-        Value v = vload(VectorType::get({L}, cp.elementType), mem,
-                        {bi, hi, j, cIdx((firstVec + c) * L)});
-        out.push_back(toF32(v));
-      }
-      return out;
-    }
-    Type i8 = b.getI8Type();
-    Value bytes;
-    int64_t total = numVecs * L;
-    if (cp.storage == CacheStorage::Int4) {
-      Value packed = vload(VectorType::get({total / 2}, i8), mem,
-                           {bi, hi, j, cIdx(firstVec * L / 2)});
-      Value nibbles = vector::BitCastOp::create(
-          b, loc, VectorType::get({total}, b.getIntegerType(4)), packed);
-      auto wide = VectorType::get({total}, i8);
-      bytes = cp.isSigned
-                  ? arith::ExtSIOp::create(b, loc, wide, nibbles).getResult()
-                  : arith::ExtUIOp::create(b, loc, wide, nibbles).getResult();
-    } else {
-      bytes = vload(VectorType::get({total}, i8), mem,
-                    {bi, hi, j, cIdx(firstVec * L)});
-    }
-    for (int64_t c = 0; c < numVecs; ++c) {
-      Value slice = bytes;
-      if (numVecs > 1)
-        slice = vector::ExtractStridedSliceOp::create(
-            b, loc, VectorType::get({L}, i8), bytes,
-            b.getI64ArrayAttr({c * L}), b.getI64ArrayAttr({L}),
-            b.getI64ArrayAttr({1}));
-      Value f = cp.isSigned
-                    ? arith::SIToFPOp::create(b, loc, vecTy, slice).getResult()
-                    : arith::UIToFPOp::create(b, loc, vecTy, slice).getResult();
-      out.push_back(f);
-    }
-    return out;
+    return CacheRowReader(b, loc, cp, p.lanes, mem, Value(), Value())
+        .loadRaw(bi, hi, j, firstVec, numVecs);
   }
 
   /// Nibble planes (CacheOperandPlan::splitNibbles) of vectors
@@ -411,8 +199,8 @@ private:
                                      Value hi, Value j, int64_t firstVec,
                                      int64_t numVecs) {
     if (cp.splitNibbles) {
-      SmallVector<Value> vecs = loadPlanes(cp, mem, scaleFlat, zpFlat, bi, hi,
-                                           j, firstVec, numVecs);
+      SmallVector<Value> vecs =
+          loadPlanes(cp, mem, scaleFlat, zpFlat, bi, hi, j, firstVec, numVecs);
       for (Value &v : vecs)
         v = roundToMathMode(v);
       return vecs;
@@ -451,11 +239,12 @@ private:
           break;
         }
         case ScaleAlongD::PerElement: {
-          auto [sv, zv] = loadParamVectors(cp, scaleFlat, zpFlat, bi, hi, j, gv);
+          auto [sv, zv] =
+              loadParamVectors(cp, scaleFlat, zpFlat, bi, hi, j, gv);
           s = sv;
-          nzs = cp.hasZeroPoint ? arith::NegFOp::create(b, loc, mul(zv, sv))
-                                      .getResult()
-                                : Value();
+          nzs = cp.hasZeroPoint
+                    ? arith::NegFOp::create(b, loc, mul(zv, sv)).getResult()
+                    : Value();
           break;
         }
         }
@@ -474,10 +263,9 @@ private:
     int64_t bytes = cp.storage == CacheStorage::Int4   ? dim / 2
                     : cp.storage == CacheStorage::Int8 ? dim
                                                        : dim * 4;
-    int64_t elemsPerLine =
-        cp.storage == CacheStorage::Int4
-            ? 128
-            : (cp.storage == CacheStorage::Int8 ? 64 : 16);
+    int64_t elemsPerLine = cp.storage == CacheStorage::Int4
+                               ? 128
+                               : (cp.storage == CacheStorage::Int8 ? 64 : 16);
     int64_t storedDim = cp.storage == CacheStorage::Int4 ? dim / 2 : dim;
     for (int64_t off = 0; off < bytes; off += 64) {
       int64_t col = off / 64 * elemsPerLine;
@@ -490,10 +278,10 @@ private:
                                  /*isDataCache=*/true);
     }
     if (scaleFlat && cp.quantized && !cp.tokenInvariant)
-      memref::PrefetchOp::create(
-          b, loc, scaleFlat,
-          ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))}, /*isWrite=*/false,
-          /*localityHint=*/3, /*isDataCache=*/true);
+      memref::PrefetchOp::create(b, loc, scaleFlat,
+                                 ValueRange{paramIndex(cp, bi, hi, j, cIdx(0))},
+                                 /*isWrite=*/false,
+                                 /*localityHint=*/3, /*isDataCache=*/true);
   }
 
   //===--------------------------------------------------------------------===//
@@ -566,38 +354,12 @@ private:
     }
   }
 
-  /// int8 math: Q row r of `qBuf` is quantized symmetrically to [-127, 127]
-  /// with scale max|q| / 127 and replaced by its dequantized value, so the
-  /// contraction sees exactly the integer row times its scale.
+  /// int8 math: Q row r of `qBuf` is quantized per row (quantizeRowInt8),
+  /// its codes written to `qi8Buf` when given. Returns the row scale (0 for
+  /// an all-zero row).
   Value quantizeQueryRow(Value qBuf, Value r, Value qi8Buf = Value()) {
-    int64_t dVecs = p.headDim / p.lanes;
-    Value amax;
-    for (int64_t c = 0; c < dVecs; ++c) {
-      Value a = math::AbsFOp::create(
-          b, loc, vload(vecTy, qBuf, {r, cIdx(c * p.lanes)}));
-      amax = amax ? maxf(amax, a) : a;
-    }
-    Value m = treeReduce(amax, /*isMax=*/true);
-    Value rowScale = arith::DivFOp::create(b, loc, m, cF32(127.0));
-    Value isZero =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
-    Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
-    Value sV = splat(rowScale), zero = splat(cF32(0.0));
-    for (int64_t c = 0; c < dVecs; ++c) {
-      Value q = vload(vecTy, qBuf, {r, cIdx(c * p.lanes)});
-      Value qi = math::RoundEvenOp::create(
-          b, loc, arith::DivFOp::create(b, loc, q, sV));
-      qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
-      Value dq = arith::SelectOp::create(b, loc, splat(isZero), zero,
-                                         mul(qi, sV));
-      vstore(dq, qBuf, {r, cIdx(c * p.lanes)});
-      if (qi8Buf) {
-        Value qz = arith::SelectOp::create(b, loc, splat(isZero), zero, qi);
-        Value i = arith::FPToSIOp::create(
-            b, loc, VectorType::get({p.lanes}, b.getI8Type()), qz);
-        vstore(i, qi8Buf, {r, cIdx(c * p.lanes)});
-      }
-    }
+    auto [rowScale, isZero] =
+        quantizeRowInt8(qBuf, r, p.headDim / p.lanes, qi8Buf);
     return arith::SelectOp::create(b, loc, isZero, cF32(0.0), rowScale);
   }
 
@@ -624,8 +386,7 @@ private:
     // (Inside scf.for body builders the enclosing ops are not linked yet:
     // the module was recorded when emission started.)
     auto immediateAt = [&](unsigned i) {
-      return llvm::find_if(immediates,
-                           [&](auto im) { return im.first == i; });
+      return llvm::find_if(immediates, [&](auto im) { return im.first == i; });
     };
     SmallVector<Type> passed;
     for (unsigned i = 0; i < argTypes.size(); ++i)
@@ -635,8 +396,8 @@ private:
     if (!module.lookupSymbol(name)) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
-      auto func = LLVM::LLVMFuncOp::create(b, loc, name, type,
-                                           LLVM::Linkage::Internal);
+      auto func =
+          LLVM::LLVMFuncOp::create(b, loc, name, type, LLVM::Linkage::Internal);
       Block *entry = func.addEntryBlock(b);
       b.setInsertionPointToStart(entry);
       SmallVector<Value> operands;
@@ -730,16 +491,16 @@ private:
     SmallVector<Value> scaleV, negZ;
     Value nibbleBytes;
     if (cp.storage == CacheStorage::Int4 && !p.vnniNibblePlanes) {
-      Value packed = vload(VectorType::get({D / 2}, i8), buf.key,
-                           {bi, hkv, j, cIdx(0)});
+      Value packed =
+          vload(VectorType::get({D / 2}, i8), buf.key, {bi, hkv, j, cIdx(0)});
       if (cp.isSigned)
         packed = arith::XOrIOp::create(
             b, loc, packed,
             splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
       Value nibbles = vector::BitCastOp::create(
           b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
-      nibbleBytes = arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8),
-                                           nibbles);
+      nibbleBytes =
+          arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8), nibbles);
     }
     for (int64_t c = 0; c < chunks; ++c) {
       if (p.vnniNibblePlanes) {
@@ -751,17 +512,16 @@ private:
         Value low = splatInt(bytes64, 0x0F);
         kc[c].push_back(arith::AndIOp::create(b, loc, packed, low));
         kc[c].push_back(arith::AndIOp::create(
-            b, loc, arith::ShRUIOp::create(b, loc, packed, splatInt(bytes64, 4)),
-            low));
+            b, loc,
+            arith::ShRUIOp::create(b, loc, packed, splatInt(bytes64, 4)), low));
       } else if (nibbleBytes) {
-        kc[c].push_back(chunks == 1
-                            ? nibbleBytes
-                            : vector::ExtractStridedSliceOp::create(
-                                  b, loc, bytes64, nibbleBytes,
-                                  b.getI64ArrayAttr({c * 64}),
-                                  b.getI64ArrayAttr({64}),
-                                  b.getI64ArrayAttr({1}))
-                                  .getResult());
+        kc[c].push_back(
+            chunks == 1
+                ? nibbleBytes
+                : vector::ExtractStridedSliceOp::create(
+                      b, loc, bytes64, nibbleBytes, b.getI64ArrayAttr({c * 64}),
+                      b.getI64ArrayAttr({64}), b.getI64ArrayAttr({1}))
+                      .getResult());
       } else {
         Value bytes = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
         if (cp.isSigned)
@@ -785,11 +545,10 @@ private:
     for (int64_t r = 0; r < p.rowBlock; ++r) {
       Value t;
       for (int64_t c = 0; c < chunks; ++c) {
-        Value acc = qbBuf ? vload(i32x16, qbBuf, {cIdx(r), cIdx(c * 16)})
-                          : zeroI;
+        Value acc =
+            qbBuf ? vload(i32x16, qbBuf, {cIdx(r), cIdx(c * 16)}) : zeroI;
         for (size_t pl = 0; pl < kc[c].size(); ++pl) {
-          Value q = vload(bytes64, qi8Buf,
-                          {cIdx(r), cIdx(c * span + pl * 64)});
+          Value q = vload(bytes64, qi8Buf, {cIdx(r), cIdx(c * span + pl * 64)});
           acc = dpbusd(acc, kc[c][pl], q);
         }
         Value f = arith::SIToFPOp::create(b, loc, vecTy, acc);
@@ -831,8 +590,8 @@ private:
       keyOf.push_back(e / NG);
     Value keys = arith::AddIOp::create(
         b, loc,
-        vector::BroadcastOp::create(
-            b, loc, idxTy, arith::IndexCastOp::create(b, loc, i32, j)),
+        vector::BroadcastOp::create(b, loc, idxTy,
+                                    arith::IndexCastOp::create(b, loc, i32, j)),
         arith::ConstantOp::create(b, loc, idxTy,
                                   DenseIntElementsAttr::get(idxTy, keyOf)));
     Value mask = arith::CmpIOp::create(
@@ -901,20 +660,20 @@ private:
     bool int4 = cp.storage == CacheStorage::Int4;
     int64_t epd = int4 ? 8 : 4, span = 16 * epd, chunks = D / span;
     int64_t NG = p.keyScaleGroups, groupLen = D / NG;
-    SmallVector<Value> scales = paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j,
-                                             kvEndI32, false);
+    SmallVector<Value> scales =
+        paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j, kvEndI32, false);
     SmallVector<Value> negZ;
     if (cp.hasZeroPoint)
-      for (Value z : paramsOfKeys(cp, NG, buf.keyZeroPoint, bi, hkv, j,
-                                  kvEndI32, true)) {
+      for (Value z :
+           paramsOfKeys(cp, NG, buf.keyZeroPoint, bi, hkv, j, kvEndI32, true)) {
         if (!isa<FloatType>(getElementTypeOrSelf(z.getType())))
           z = arith::SIToFPOp::create(b, loc, vecTy, z);
         negZ.push_back(arith::NegFOp::create(b, loc, z));
       }
     SmallVector<Value> rowIdx;
     for (int64_t k = 0; k < 16; ++k)
-      rowIdx.push_back(arith::MinUIOp::create(b, loc, addi(j, cIdx(k)),
-                                              cIdx(p.kvLen - 1)));
+      rowIdx.push_back(
+          arith::MinUIOp::create(b, loc, addi(j, cIdx(k)), cIdx(p.kvLen - 1)));
     SmallVector<Value> score(p.rowBlock), acc(p.rowBlock);
     for (int64_t c = 0; c < chunks; ++c) {
       SmallVector<Value> rows;
@@ -950,7 +709,8 @@ private:
                           {cIdx(r), cIdx(c * span + pl * 64 + 4 * d)})),
                 ArrayRef<int64_t>{0});
             Value qOp = vector::BitCastOp::create(
-                b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));
+                b, loc, bytes64,
+                vector::BroadcastOp::create(b, loc, i32x16, qw));
             acc[r] = dpbusd(acc[r], planes[pl], qOp);
           }
         }
@@ -964,8 +724,7 @@ private:
                     splat(toF32(arith::SIToFPOp::create(
                         b, loc, f32, load(qgBuf, {cIdx(r), cIdx(NG + g)})))),
                     f);
-          score[r] = score[r] ? fma(f, scales[g], score[r])
-                              : mul(f, scales[g]);
+          score[r] = score[r] ? fma(f, scales[g], score[r]) : mul(f, scales[g]);
           acc[r] = Value();
         }
       }
@@ -984,16 +743,16 @@ private:
       lo = arith::XOrIOp::create(b, loc, lo, splatInt(bytes64, 0x08));
     // Row i of the matrix (byte 7 - i of each qword) selects the source
     // bits of result bit i: bit i + 4 for i < 4, none above.
-    SmallVector<int8_t> rows = {0, 0, 0, 0, static_cast<int8_t>(0x80), 0x40,
-                                0x20, 0x10};
+    SmallVector<int8_t> rows = {0,    0,    0,   0, static_cast<int8_t>(0x80),
+                                0x40, 0x20, 0x10};
     SmallVector<int8_t> matrix;
     for (int64_t i = 0; i < 64; ++i)
       matrix.push_back(rows[i % 8]);
     Value m = arith::ConstantOp::create(
         b, loc, bytes64,
         DenseElementsAttr::get(bytes64, ArrayRef<int8_t>(matrix)));
-    StringRef name = isSigned ? "__quantkv_gf2p8_shr4_xor8_512"
-                              : "__quantkv_gf2p8_shr4_512";
+    StringRef name =
+        isSigned ? "__quantkv_gf2p8_shr4_xor8_512" : "__quantkv_gf2p8_shr4_512";
     Value hi = callIntrinsic(name, "llvm.x86.vgf2p8affineqb.512", bytes64,
                              {bytes64, bytes64, b.getI8Type()}, {bytes, m},
                              {{2, isSigned ? 8 : 0}});
@@ -1007,10 +766,9 @@ private:
     Value pass = splatInt(i32x16, 0);
     Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
                                           b.getI16IntegerAttr(-1));
-    return callIntrinsic("__quantkv_vcvtps2dq_512",
-                         "llvm.x86.avx512.mask.cvtps2dq.512", i32x16,
-                         {vecTy, i32x16, b.getI16Type(), i32},
-                         {v, pass, all}, {{3, 4}});
+    return callIntrinsic(
+        "__quantkv_vcvtps2dq_512", "llvm.x86.avx512.mask.cvtps2dq.512", i32x16,
+        {vecTy, i32x16, b.getI16Type(), i32}, {v, pass, all}, {{3, 4}});
   }
 
   /// vrangeps (imm 0b1011): the element of larger magnitude, sign cleared,
@@ -1066,8 +824,7 @@ private:
                                 "llvm.x86.avx512.packssdw.512", i16x32,
                                 {i32x16, i32x16}, {q[c + k], q[c + k + 1]});
         packed.push_back(w);
-        hiW.push_back(
-            arith::ShRSIOp::create(b, loc, w, splatInt(i16x32, 7)));
+        hiW.push_back(arith::ShRSIOp::create(b, loc, w, splatInt(i16x32, 7)));
         loW.push_back(arith::AndIOp::create(b, loc, w, splatInt(i16x32, 127)));
       }
       SmallVector<Value> *halves[2] = {&hiW, &loW};
@@ -1100,8 +857,8 @@ private:
     for (int64_t c = 0; c < tVecs; ++c) {
       Value j = addi(j0, cIdx(c * L));
       if (fold)
-        sv[c] = paramsOfKeys(cv, NG, buf.valueScale, bi, hkv, j, kvEndI32,
-                             false);
+        sv[c] =
+            paramsOfKeys(cv, NG, buf.valueScale, bi, hkv, j, kvEndI32, false);
       if (zpVar)
         for (Value z : paramsOfKeys(cv, NG, buf.valueZeroPoint, bi, hkv, j,
                                     kvEndI32, true))
@@ -1215,9 +972,8 @@ private:
   /// u8 codes with the broadcast s8 halves of P of the same 4 keys. The
   /// int32 tile sums 128 acc_hi + acc_lo + correction are exact; they are
   /// converted and folded into the f32 accumulators once per tile.
-  void vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
-              Value stats, Value cCorr, Value bi, Value hkv, Value j0,
-              Value n) {
+  void vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf, Value stats,
+              Value cCorr, Value bi, Value hkv, Value j0, Value n) {
     const CacheOperandPlan &cv = p.value;
     const int64_t L = p.lanes;
     bool int4 = cv.storage == CacheStorage::Int4;
@@ -1300,7 +1056,8 @@ private:
                 } else {
                   if (cv.isSigned)
                     col = arith::XOrIOp::create(
-                        b, loc, col, splatInt(bytes64, static_cast<int8_t>(0x80)));
+                        b, loc, col,
+                        splatInt(bytes64, static_cast<int8_t>(0x80)));
                   planeV.push_back(col);
                 }
                 int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
@@ -1353,13 +1110,6 @@ private:
     }
   }
 
-  Value splatInt(VectorType type, int64_t v) {
-    return arith::ConstantOp::create(
-        b, loc, type,
-        DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(),
-                                                      v)));
-  }
-
   void emitWorkItem(Value w);
   /// Prefetch distances of the VNNI key-column path, in tiles.
   int64_t kPrefetchTiles = 2, vPrefetchTiles = 1;
@@ -1371,12 +1121,8 @@ private:
   void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body,
                    function_ref<void(Value)> amxBody = nullptr);
 
-  OpBuilder &b;
-  Location loc;
   const KernelPlan &p;
   SdpaBuffers buf;
-  Type f32, i32;
-  VectorType vecTy;
   Value softmaxScale;
   Value partAcc, partM, partL;
   ModuleOp module;
@@ -1385,21 +1131,6 @@ private:
 };
 
 } // namespace
-
-/// Collapses a parameter memref to 1-d so that a granularity's linear scale
-/// index addresses it directly.
-static Value flatten(OpBuilder &b, Location loc, Value memref) {
-  if (!memref)
-    return memref;
-  auto type = cast<MemRefType>(memref.getType());
-  if (type.getRank() == 1)
-    return memref;
-  ReassociationIndices all;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    all.push_back(i);
-  return memref::CollapseShapeOp::create(b, loc, memref,
-                                         ArrayRef<ReassociationIndices>{all});
-}
 
 void SdpaEmitter::emitWorkItem(Value w) {
   const int64_t RB = p.rowBlock, T = p.kvTile, L = p.lanes;
@@ -1420,7 +1151,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
   // VNNI: s8 Q rows, f32 lane sums (zero points), -bias x lane sums (i32),
   // row scales.
   Value qi8Buf, qslBuf, qbBuf, rsBuf;
-  Value qgBuf; // VNNI key columns: per group -bias x sum q, sum q (i32)
+  Value qgBuf;    // VNNI key columns: per group -bias x sum q, sum q (i32)
   Value vTileBuf; // dequantized V tile when P x V takes many passes
   if (p.valueTileInScratch)
     vTileBuf = scratch({T, Dv});
@@ -1524,8 +1255,9 @@ void SdpaEmitter::emitWorkItem(Value w) {
         for (int64_t c = 0; c < D / span; ++c) {
           Value sum = zeroI;
           for (int64_t pl = 0; pl < span / 64; ++pl)
-            sum = dpbusd(sum, ones,
-                         vload(bytes64, qi8Buf, {cr, cIdx(c * span + pl * 64)}));
+            sum =
+                dpbusd(sum, ones,
+                       vload(bytes64, qi8Buf, {cr, cIdx(c * span + pl * 64)}));
           if (qslBuf)
             vstore(arith::SIToFPOp::create(b, loc, vecTy, sum), qslBuf,
                    {cr, cIdx(c * 16)});
@@ -1541,16 +1273,17 @@ void SdpaEmitter::emitWorkItem(Value w) {
     }
     Value bias = cF32(0.0);
     if (ck.quantized && ck.tokenInvariant) {
-      bias = forLoop(cIdx(0), cIdx(D), cIdx(1), {bias},
-                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                       Value linear = paramIndex(ck, bi, hkv, Value(), d);
-                       Value s = loadScale(ck, buf.keyScale, linear);
-                       Value z = loadZeroPoint(ck, buf.keyZeroPoint, linear);
-                       Value q = mul(load(qBuf, {cr, d}), s);
-                       store(q, qBuf, {cr, d});
-                       return {arith::AddFOp::create(b, loc, acc[0], mul(q, z))
-                                   .getResult()};
-                     })[0];
+      bias = forLoop(
+          cIdx(0), cIdx(D), cIdx(1), {bias},
+          [&](Value d, ValueRange acc) -> SmallVector<Value> {
+            Value linear = paramIndex(ck, bi, hkv, Value(), d);
+            Value s = loadScale(ck, buf.keyScale, linear);
+            Value z = loadZeroPoint(ck, buf.keyZeroPoint, linear);
+            Value q = mul(load(qBuf, {cr, d}), s);
+            store(q, qBuf, {cr, d});
+            return {
+                arith::AddFOp::create(b, loc, acc[0], mul(q, z)).getResult()};
+          })[0];
     }
     if (ck.splitNibbles) {
       // K arrives as even/odd planes per 32-element block: de-interleave
@@ -1587,9 +1320,9 @@ void SdpaEmitter::emitWorkItem(Value w) {
     Value maxLimit;
     for (int64_t r = 0; r < RB; ++r) {
       Value lim = addi(rows[r].i, cIdx(p.causalOffset + 1));
-      maxLimit = maxLimit ? arith::MaxSIOp::create(b, loc, maxLimit, lim)
-                                .getResult()
-                          : lim;
+      maxLimit = maxLimit
+                     ? arith::MaxSIOp::create(b, loc, maxLimit, lim).getResult()
+                     : lim;
       rowLimit.push_back(arith::IndexCastOp::create(b, loc, i32, lim));
     }
     kvEnd = arith::MinSIOp::create(b, loc, kvEnd, maxLimit);
@@ -1632,8 +1365,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
       // Software prefetch: the next tile's K row and this tile's V row. The
       // out-of-order window alone keeps too few cache lines in flight to
       // stream at DRAM bandwidth.
-      Value ahead = arith::MinUIOp::create(b, loc, addi(j, cIdx(T)),
-                                           cIdx(p.kvLen - 1));
+      Value ahead =
+          arith::MinUIOp::create(b, loc, addi(j, cIdx(T)), cIdx(p.kvLen - 1));
       prefetchRow(ck, buf.key, buf.keyScale, bi, hkv, ahead, p.headDim);
       prefetchRow(p.value, buf.value, buf.valueScale, bi, hkv, j,
                   p.valueHeadDim);
@@ -1642,31 +1375,29 @@ void SdpaEmitter::emitWorkItem(Value w) {
         sums = vnniScores(bi, hkv, j, qi8Buf, qslBuf, qbBuf);
       } else if (p.bf16Scores) {
         // vdpbf16ps: each f32 lane accumulates one bf16 pair of Q and K'.
-        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
-                                               buf.keyZeroPoint, bi, hkv, j,
-                                               0, dVecs);
+        SmallVector<Value> k = loadDequantized(
+            ck, buf.key, buf.keyScale, buf.keyZeroPoint, bi, hkv, j, 0, dVecs);
         auto bf32 = VectorType::get({2 * L}, b.getBF16Type());
         SmallVector<Value> kb;
         SmallVector<int64_t> both;
         for (int64_t l = 0; l < 2 * L; ++l)
           both.push_back(l);
         for (int64_t c = 0; c + 1 < dVecs; c += 2)
-          kb.push_back(fromF32(
-              vector::ShuffleOp::create(b, loc, k[c], k[c + 1], both),
-              b.getBF16Type()));
+          kb.push_back(
+              fromF32(vector::ShuffleOp::create(b, loc, k[c], k[c + 1], both),
+                      b.getBF16Type()));
         for (int64_t r = 0; r < RB; ++r) {
           Value acc[2] = {splat(cF32(0.0)), splat(cF32(0.0))};
           for (size_t c = 0; c < kb.size(); ++c) {
             Value q = vload(bf32, qbfBuf, {cIdx(r), cIdx(c * 2 * L)});
-            acc[c % 2] = x86vector::DotBF16Op::create(b, loc, vecTy,
-                                                      acc[c % 2], q, kb[c]);
+            acc[c % 2] = x86vector::DotBF16Op::create(b, loc, vecTy, acc[c % 2],
+                                                      q, kb[c]);
           }
           sums.push_back(add(acc[0], acc[1]));
         }
       } else {
-        SmallVector<Value> k = loadDequantized(ck, buf.key, buf.keyScale,
-                                               buf.keyZeroPoint, bi, hkv, j,
-                                               0, dVecs);
+        SmallVector<Value> k = loadDequantized(
+            ck, buf.key, buf.keyScale, buf.keyZeroPoint, bi, hkv, j, 0, dVecs);
         for (int64_t r = 0; r < RB; ++r) {
           // Two independent fma chains hide the fma latency.
           Value acc[2];
@@ -1721,10 +1452,9 @@ void SdpaEmitter::emitWorkItem(Value w) {
           for (int64_t off = 0; off < bytes; off += 64)
             memref::PrefetchOp::create(
                 b, loc, flat,
-                ValueRange{paramIndex(cp, bi, hkv,
-                                      clampRow(addi(ahead, cIdx(off / 4 /
-                                                                groups))),
-                                      cIdx(0))},
+                ValueRange{paramIndex(
+                    cp, bi, hkv, clampRow(addi(ahead, cIdx(off / 4 / groups))),
+                    cIdx(0))},
                 /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         };
         prefetchScales(ck, buf.keyScale, p.keyScaleGroups, kAhead);
@@ -1733,8 +1463,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
         SmallVector<Value> sc =
             vnniScoresOfKeys(bi, hkv, j, kvEndI32, qi8Buf, qgBuf);
         for (int64_t r = 0; r < RB; ++r)
-          vstore(mul(sc[r], splat(load(rsBuf, cIdx(r)))), sBuf,
-                 {cIdx(r), jj});
+          vstore(mul(sc[r], splat(load(rsBuf, cIdx(r)))), sBuf, {cIdx(r), jj});
         return SmallVector<Value>{};
       });
     }
@@ -1772,12 +1501,12 @@ void SdpaEmitter::emitWorkItem(Value w) {
         }
         Value reduced = multiReduce(ArrayRef<Value>(sums).slice(r0, n));
         if (p.vnniScores || p.bf16Scores)
-          reduced = mul(reduced, vload(VectorType::get({n}, f32), rsBuf,
-                                       {cIdx(r0)}));
+          reduced =
+              mul(reduced, vload(VectorType::get({n}, f32), rsBuf, {cIdx(r0)}));
         for (int64_t r = 0; r < n; ++r)
-          store(vector::ExtractOp::create(b, loc, reduced,
-                                          ArrayRef<int64_t>{r}),
-                sBuf, {cIdx(r0 + r), jj});
+          store(
+              vector::ExtractOp::create(b, loc, reduced, ArrayRef<int64_t>{r}),
+              sBuf, {cIdx(r0 + r), jj});
       }
       return SmallVector<Value>{};
     });
@@ -1801,12 +1530,10 @@ void SdpaEmitter::emitWorkItem(Value w) {
         Value sv = sub(vload(vecTy, sBuf, {cr, cIdx(c * L)}), bias);
         if (p.hasMask) {
           int64_t rank = p.maskShape.size();
-          Value full[4] = {bi, rows[r].head, rows[r].i,
-                           addi(j0, cIdx(c * L))};
+          Value full[4] = {bi, rows[r].head, rows[r].i, addi(j0, cIdx(c * L))};
           SmallVector<Value> idx;
           for (int64_t k = 0; k < rank; ++k)
-            idx.push_back(p.maskShape[k] == 1 ? cIdx(0)
-                                              : full[4 - rank + k]);
+            idx.push_back(p.maskShape[k] == 1 ? cIdx(0) : full[4 - rank + k]);
           Value m;
           if (p.maskShape.back() == 1) {
             m = splat(toF32(load(buf.mask, idx)));
@@ -1824,7 +1551,7 @@ void SdpaEmitter::emitWorkItem(Value w) {
         s[c] = sv;
         // (int8 VNNI path: scores are finite or -inf, so vmaxps alone is
         // exact.)
-        tileMax = !tileMax      ? sv
+        tileMax = !tileMax       ? sv
                   : p.vnniValues ? fastMax(tileMax, sv)
                                  : maxf(tileMax, sv);
       }
@@ -1888,8 +1615,8 @@ void SdpaEmitter::emitWorkItem(Value w) {
                 v.push_back(vload(vecTy, vTileBuf, {jj, cIdx((vb + c) * L)}));
             } else {
               v = loadDequantized(p.value, buf.value, buf.valueScale,
-                                  buf.valueZeroPoint, bi, hkv, addi(j0, jj),
-                                  vb, step);
+                                  buf.valueZeroPoint, bi, hkv, addi(j0, jj), vb,
+                                  step);
             }
             SmallVector<Value> next;
             for (int64_t r = 0; r < RB; ++r) {
@@ -2026,73 +1753,40 @@ void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
                               function_ref<void(Value)> body,
                               function_ref<void(Value)> amxBody) {
   // Everything the body reads becomes an argument of the outlined function.
-  SmallVector<Value *> captured = {&buf.query,      &buf.key,
-                                   &buf.keyScale,   &buf.keyZeroPoint,
-                                   &buf.value,      &buf.valueScale,
-                                   &buf.valueZeroPoint, &buf.mask,
-                                   &buf.output,     &softmaxScale,
-                                   &partAcc,        &partM,
+  SmallVector<Value *> captured = {&buf.query,
+                                   &buf.key,
+                                   &buf.keyScale,
+                                   &buf.keyZeroPoint,
+                                   &buf.value,
+                                   &buf.valueScale,
+                                   &buf.valueZeroPoint,
+                                   &buf.mask,
+                                   &buf.output,
+                                   &softmaxScale,
+                                   &partAcc,
+                                   &partM,
                                    &partL};
   SmallVector<Value> outer;
-  SmallVector<Type> types = {b.getIndexType()};
   for (Value *v : captured)
-    if (*v) {
+    if (*v)
       outer.push_back(*v);
-      types.push_back(v->getType());
-    }
 
-  auto parentFunc =
-      b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
-  if (!parentFunc)
-    parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-  auto module = parentFunc->getParentOfType<ModuleOp>();
-  auto outline = [&](const std::string &base,
-                     function_ref<void(Value)> itemBody) {
-    std::string name = base;
-    for (int i = 0; module.lookupSymbol(name); ++i)
-      name = (base + "_" + Twine(i)).str();
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(parentFunc);
-    auto func = func::FuncOp::create(b, loc, name,
-                                     b.getFunctionType(types, {}));
-    func.setPrivate();
-    Block *entry = b.createBlock(&func.getBody(), {}, types,
-                                 SmallVector<Location>(types.size(), loc));
-    b.setInsertionPointToStart(entry);
-    auto ret = func::ReturnOp::create(b, loc);
-    b.setInsertionPoint(ret);
-    SmallVector<Value> saved;
-    unsigned argIdx = 1;
-    for (Value *v : captured) {
-      saved.push_back(*v);
-      if (*v)
-        *v = entry->getArgument(argIdx++);
-    }
-    itemBody(entry->getArgument(0));
-    for (auto [v, old] : llvm::zip(captured, saved))
-      *v = old;
-    return std::make_pair(name, func);
-  };
+  func::FuncOp parentFunc = enclosingFunc();
   std::string base = (parentFunc.getSymName() + "_sdpa_" + suffix).str();
-  std::string name = outline(base, body).first;
+  std::string name = outlineItem(parentFunc, base, captured, body).first;
   std::string amxName;
   Value useAmx;
   if (amxBody) {
-    auto [outlined, func] = outline(base + "_amx", amxBody);
+    auto [outlined, func] =
+        outlineItem(parentFunc, base + "_amx", captured, amxBody);
     amxName = outlined;
     setAmxTargetFeatures(func);
-    useAmx = emitCpuHasAmx(b, loc, module);
+    useAmx = emitCpuHasAmx(b, loc, parentFunc->getParentOfType<ModuleOp>());
   }
 
   auto loopCalling = [&](StringRef callee) {
     Value zero = cIdx(0), one = cIdx(1), ub = cIdx(n);
-    auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{ub},
-                                       ValueRange{one});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(par.getBody()->getTerminator());
-    SmallVector<Value> args = {par.getInductionVars()[0]};
-    args.append(outer.begin(), outer.end());
-    func::CallOp::create(b, loc, callee, TypeRange{}, args);
+    parallelCall(zero, ub, one, callee, outer);
   };
   if (!amxBody) {
     loopCalling(name);
@@ -2110,22 +1804,21 @@ void SdpaEmitter::parallelFor(StringRef suffix, int64_t n,
 
 void SdpaEmitter::emit() {
   module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
-  buf.keyScale = flatten(b, loc, buf.keyScale);
-  buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
-  buf.valueScale = flatten(b, loc, buf.valueScale);
-  buf.valueZeroPoint = flatten(b, loc, buf.valueZeroPoint);
+  buf.keyScale = flatten(buf.keyScale);
+  buf.keyZeroPoint = flatten(buf.keyZeroPoint);
+  buf.valueScale = flatten(buf.valueScale);
+  buf.valueZeroPoint = flatten(buf.valueZeroPoint);
   softmaxScale = p.dynamicScale ? buf.dynamicScale : cF32(p.softmaxScale);
 
   int64_t items = p.getNumItems();
   if (p.numSplits > 1) {
     partAcc = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({items, p.rowBlock, p.valueHeadDim}, f32),
+        b, loc, MemRefType::get({items, p.rowBlock, p.valueHeadDim}, f32),
         b.getI64IntegerAttr(64));
-    partM = memref::AllocOp::create(
-        b, loc, MemRefType::get({items, p.rowBlock}, f32));
-    partL = memref::AllocOp::create(
-        b, loc, MemRefType::get({items, p.rowBlock}, f32));
+    partM = memref::AllocOp::create(b, loc,
+                                    MemRefType::get({items, p.rowBlock}, f32));
+    partL = memref::AllocOp::create(b, loc,
+                                    MemRefType::get({items, p.rowBlock}, f32));
   }
   auto amxItem = [&](Value w) { emitAmxWorkItem(w); };
   parallelFor(
