@@ -92,6 +92,58 @@ private:
     return x86vector::DotBF16Op::create(b, loc, vecTy, acc, x, y);
   }
 
+  //===--------------------------------------------------------------------===//
+  // The two microkernels (Q.K scores and P x V) are one register-block loop
+  // nest; f32 FMAs and vdpbf16ps differ only in these three operations.
+  //===--------------------------------------------------------------------===//
+
+  /// A register of the streamed operand (Q^T or V') at `idx`: f32, or 16
+  /// bf16 pairs.
+  Value loadDotVector(Value memref, ValueRange idx) {
+    if (pf.bf16Dot)
+      return asBf16Pairs(vload(i32VecTy, memref, idx));
+    return vload(memref, idx);
+  }
+  /// The broadcast operand (one K' or P value, or bf16 pair) at `idx`.
+  Value loadDotBroadcast(Value memref, ValueRange idx) {
+    if (pf.bf16Dot)
+      return asBf16Pairs(load(memref, idx));
+    return splat(load(memref, idx));
+  }
+  /// acc + broadcast x vector (vfmadd or vdpbf16ps).
+  Value dotAccumulate(Value acc, Value broadcast, Value vector) {
+    if (pf.bf16Dot)
+      return dot(acc, broadcast, vector);
+    return fma(broadcast, vector, acc);
+  }
+  /// rows x cols accumulators (row-major, starting at `init`) over k in
+  /// [lb, ub): per k, the cols vectors `vectorAt(k, c)` are loaded once and
+  /// each row's `broadcastAt(k, r)` multiplies all of them. The loop body
+  /// holds `unroll` consecutive k (ub a multiple of it).
+  SmallVector<Value>
+  registerBlockLoop(Value lb, Value ub, int64_t unroll, ValueRange init,
+                    int64_t rows, int64_t cols,
+                    function_ref<Value(Value, int64_t)> vectorAt,
+                    function_ref<Value(Value, int64_t)> broadcastAt) {
+    return forLoop(lb, ub, cIdx(unroll), init,
+                   [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+                     SmallVector<Value> next(acc.begin(), acc.end());
+                     for (int64_t u = 0; u < unroll; ++u) {
+                       Value k = unroll == 1 ? k0 : addi(k0, cIdx(u));
+                       SmallVector<Value> vecs;
+                       for (int64_t c = 0; c < cols; ++c)
+                         vecs.push_back(vectorAt(k, c));
+                       for (int64_t r = 0; r < rows; ++r) {
+                         Value bcast = broadcastAt(k, r);
+                         for (int64_t c = 0; c < cols; ++c)
+                           next[r * cols + c] = dotAccumulate(
+                               next[r * cols + c], bcast, vecs[c]);
+                       }
+                     }
+                     return next;
+                   });
+  }
+
   /// e^x for the softmax, where x <= 0 or -inf: t = x log2(e) = n + f with
   /// n = round(t), |f| <= 1/2; 2^f by its degree-6 Taylor polynomial
   /// (relative error below 2e-7, far inside the f32 tolerance), times 2^n
@@ -242,56 +294,25 @@ void PrefillEmitter::dequantizeTile(Value bi, Value hkv, Value j0, Value n,
 
 /// S^T[jb .. jb + keyBlock)[0 .. M) = K' Q^T: keyBlock x rowVectors
 /// accumulators; per d, rowVectors loads of Q^T and one broadcast K' value
-/// per key (a vbroadcastss from L1 shared by the key's rowVectors fmas).
+/// per key (a vbroadcastss from L1 shared by the key's rowVectors fmas). With
+/// bf16 dot products d runs over pairs of D: one vdpbf16ps per (key, row
+/// vector) and pair.
 void PrefillEmitter::scoreBlock(Value jb, Value qT, Value kTile, Value sT) {
   const int64_t KB = pf.keyBlock, MV = pf.rowVectors, L = p.lanes;
   SmallVector<Value> init(KB * MV, splat(cF32(0.0)));
   SmallVector<Value> keyRow;
   for (int64_t k = 0; k < KB; ++k)
     keyRow.push_back(addi(jb, cIdx(k)));
-  const int64_t unroll = 2;
-  if (pf.bf16Dot) {
-    // One vdpbf16ps per (key, row vector) and pair of D.
-    SmallVector<Value> accs =
-        forLoop(cIdx(0), cIdx(p.headDim / 2), cIdx(unroll), init,
-                [&](Value d0, ValueRange acc) -> SmallVector<Value> {
-                  SmallVector<Value> next(acc.begin(), acc.end());
-                  for (int64_t u = 0; u < unroll; ++u) {
-                    Value d = addi(d0, cIdx(u));
-                    SmallVector<Value> q;
-                    for (int64_t mv = 0; mv < MV; ++mv)
-                      q.push_back(asBf16Pairs(vector::LoadOp::create(
-                          b, loc, i32VecTy, qT, ValueRange{d, cIdx(mv * L)})));
-                    for (int64_t k = 0; k < KB; ++k) {
-                      Value kv = asBf16Pairs(load(kTile, {keyRow[k], d}));
-                      for (int64_t mv = 0; mv < MV; ++mv)
-                        next[k * MV + mv] = dot(next[k * MV + mv], kv, q[mv]);
-                    }
-                  }
-                  return next;
-                });
-    for (int64_t k = 0; k < KB; ++k)
-      for (int64_t mv = 0; mv < MV; ++mv)
-        vstore(accs[k * MV + mv], sT, {keyRow[k], cIdx(mv * L)});
-    return;
-  }
-  SmallVector<Value> accs =
-      forLoop(cIdx(0), cIdx(p.headDim), cIdx(unroll), init,
-              [&](Value d0, ValueRange acc) -> SmallVector<Value> {
-                SmallVector<Value> next(acc.begin(), acc.end());
-                for (int64_t u = 0; u < unroll; ++u) {
-                  Value d = addi(d0, cIdx(u));
-                  SmallVector<Value> q;
-                  for (int64_t mv = 0; mv < MV; ++mv)
-                    q.push_back(vload(qT, {d, cIdx(mv * L)}));
-                  for (int64_t k = 0; k < KB; ++k) {
-                    Value kv = splat(load(kTile, {keyRow[k], d}));
-                    for (int64_t mv = 0; mv < MV; ++mv)
-                      next[k * MV + mv] = fma(kv, q[mv], next[k * MV + mv]);
-                  }
-                }
-                return next;
-              });
+  Value lb = cIdx(0);
+  Value ub = cIdx(pf.bf16Dot ? p.headDim / 2 : p.headDim);
+  SmallVector<Value> accs = registerBlockLoop(
+      lb, ub, /*unroll=*/2, init, KB, MV,
+      [&](Value d, int64_t mv) {
+        return loadDotVector(qT, {d, cIdx(mv * L)});
+      },
+      [&](Value d, int64_t k) {
+        return loadDotBroadcast(kTile, {keyRow[k], d});
+      });
   for (int64_t k = 0; k < KB; ++k)
     for (int64_t mv = 0; mv < MV; ++mv)
       vstore(accs[k * MV + mv], sT, {keyRow[k], cIdx(mv * L)});
@@ -425,11 +446,12 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
         arith::SelectOp::create(b, loc, isEmpty, splat(cF32(0.0)), mNew);
     Value corr = expNonPositive(sub(mOld, mUse));
     // Pass 2: p = exp(s - m), its sum, and P for P x V.
+    Value psum;
     if (pf.bf16Dot) {
       // P^T as pairs of consecutive keys: keys past n hold -inf scores
       // (keyBlock is even), so an odd last key's partner is 0.
       Value nPairs = arith::CeilDivUIOp::create(b, loc, n, cIdx(2));
-      Value psum =
+      psum =
           forLoop(cIdx(0), nPairs, cIdx(1), {splat(cF32(0.0))},
                   [&](Value jp, ValueRange acc) -> SmallVector<Value> {
                     Value j = muli(jp, cIdx(2));
@@ -439,19 +461,14 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
                     vstore(interleavedPairs(e0, e1), pT, {jp, col});
                     return {add(acc[0], add(e0, e1))};
                   })[0];
-      Value lNew = add(mul(vload(stats, {cIdx(kSum), col}), corr), psum);
-      vstore(mNew, stats, {cIdx(kMax), col});
-      vstore(lNew, stats, {cIdx(kSum), col});
-      vstore(corr, stats, {cIdx(kCorr), col});
-      continue;
+    } else {
+      psum = forLoop(cIdx(0), n, cIdx(1), {splat(cF32(0.0))},
+                     [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                       Value e = expNonPositive(sub(vload(sT, {j, col}), mUse));
+                       vstore(roundToMathMode(e), sT, {j, col});
+                       return {add(acc[0], e)};
+                     })[0];
     }
-    Value psum =
-        forLoop(cIdx(0), n, cIdx(1), {splat(cF32(0.0))},
-                [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                  Value e = expNonPositive(sub(vload(sT, {j, col}), mUse));
-                  vstore(roundToMathMode(e), sT, {j, col});
-                  return {add(acc[0], e)};
-                })[0];
     Value lNew = add(mul(vload(stats, {cIdx(kSum), col}), corr), psum);
     vstore(mNew, stats, {cIdx(kMax), col});
     vstore(lNew, stats, {cIdx(kSum), col});
@@ -461,7 +478,8 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
 
 /// O[m0 .. m0 + pvRows)[col0 .. col0 + pvVectors x 16) =
 ///   O c + sum_j P^T[j][m] V'[j]: pvRows x pvVectors accumulators; per key,
-/// pvVectors loads of V' and one broadcast P value per row.
+/// pvVectors loads of V' and one broadcast P value per row (with bf16 dot
+/// products, per pair of keys).
 void PrefillEmitter::accumulateBlock(Value m0, int64_t col0, Value n, Value sT,
                                      Value vTile, Value acc, Value stats) {
   const int64_t R = pf.pvRows, C = pf.pvVectors, L = p.lanes;
@@ -473,40 +491,16 @@ void PrefillEmitter::accumulateBlock(Value m0, int64_t col0, Value n, Value sT,
     for (int64_t c = 0; c < C; ++c)
       init.push_back(mul(vload(acc, {m, cIdx(col0 + c * L)}), corr));
   }
-  if (pf.bf16Dot) {
-    Value nPairs = arith::CeilDivUIOp::create(b, loc, n, cIdx(2));
-    SmallVector<Value> accs = forLoop(
-        cIdx(0), nPairs, cIdx(1), init,
-        [&](Value jp, ValueRange a) -> SmallVector<Value> {
-          SmallVector<Value> v, next(a.begin(), a.end());
-          for (int64_t c = 0; c < C; ++c)
-            v.push_back(asBf16Pairs(vector::LoadOp::create(
-                b, loc, i32VecTy, vTile, ValueRange{jp, cIdx(col0 + c * L)})));
-          for (int64_t r = 0; r < R; ++r) {
-            Value pr = asBf16Pairs(load(sT, {jp, rows[r]}));
-            for (int64_t c = 0; c < C; ++c)
-              next[r * C + c] = dot(next[r * C + c], pr, v[c]);
-          }
-          return next;
-        });
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t c = 0; c < C; ++c)
-        vstore(accs[r * C + c], acc, {rows[r], cIdx(col0 + c * L)});
-    return;
-  }
-  SmallVector<Value> accs =
-      forLoop(cIdx(0), n, cIdx(1), init,
-              [&](Value j, ValueRange a) -> SmallVector<Value> {
-                SmallVector<Value> v, next(a.begin(), a.end());
-                for (int64_t c = 0; c < C; ++c)
-                  v.push_back(vload(vTile, {j, cIdx(col0 + c * L)}));
-                for (int64_t r = 0; r < R; ++r) {
-                  Value pr = splat(load(sT, {j, rows[r]}));
-                  for (int64_t c = 0; c < C; ++c)
-                    next[r * C + c] = fma(pr, v[c], next[r * C + c]);
-                }
-                return next;
-              });
+  Value ub = pf.bf16Dot ? arith::CeilDivUIOp::create(b, loc, n, cIdx(2)) : n;
+  Value lb = cIdx(0);
+  SmallVector<Value> accs = registerBlockLoop(
+      lb, ub, /*unroll=*/1, init, R, C,
+      [&](Value j, int64_t c) {
+        return loadDotVector(vTile, {j, cIdx(col0 + c * L)});
+      },
+      [&](Value j, int64_t r) {
+        return loadDotBroadcast(sT, {j, rows[r]});
+      });
   for (int64_t r = 0; r < R; ++r)
     for (int64_t c = 0; c < C; ++c)
       vstore(accs[r * C + c], acc, {rows[r], cIdx(col0 + c * L)});
