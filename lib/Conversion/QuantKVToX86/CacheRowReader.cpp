@@ -167,3 +167,14 @@ SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
   }
   return out;
 }
+
+void CacheRowReader::applyInvariantParams(Value row, Value bi, Value hi,
+                                          int64_t dim, Value keep, Value zero) {
+  forEach(cIdx(0), cIdx(dim), cIdx(1), [&](Value e) {
+    Value linear = paramIndex(bi, hi, Value(), e);
+    Value s = loadScale(linear);
+    Value z =
+        arith::SelectOp::create(b, loc, keep, loadZeroPoint(linear), zero);
+    store(mul(s, sub(load(row, {e}), z)), row, {e});
+  });
+}

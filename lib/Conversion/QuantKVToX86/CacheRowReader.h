@@ -42,6 +42,13 @@ public:
   /// The zero point at `linear` as f32 (0 without zero points).
   Value loadZeroPoint(Value linear);
 
+  /// The token-invariant scale and zero point applied to the f32 output row
+  /// `row` (the weighted sum over V rows of head (bi, hi), `dim` elements):
+  /// row[e] = s_e (row[e] - zp_e), an exact rewrite of sum_j p_j s_e (v_je -
+  /// zp_e) when s and zp are the same for every token. The zero point only
+  /// where `keep` (a row without visible keys stays 0); `zero` is an f32 0.
+  void applyInvariantParams(Value row, Value bi, Value hi, int64_t dim,
+                            Value keep, Value zero);
   /// Vectors [firstVec, firstVec + numVecs) of token (bi, hi, j) as f32,
   /// unpacked but not scaled.
   SmallVector<Value> loadRaw(Value bi, Value hi, Value j, int64_t firstVec,

@@ -60,6 +60,14 @@ Value KernelBuilder::splatInt(VectorType type, int64_t v) {
       DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), v)));
 }
 
+Value KernelBuilder::laneIota() {
+  SmallVector<int32_t> iota;
+  for (int64_t l = 0; l < lanes; ++l)
+    iota.push_back(l);
+  return arith::ConstantOp::create(b, loc, i32VecTy,
+                                   DenseIntElementsAttr::get(i32VecTy, iota));
+}
+
 //===----------------------------------------------------------------------===//
 // Arithmetic
 //===----------------------------------------------------------------------===//
@@ -107,6 +115,14 @@ Value KernelBuilder::divui(Value x, int64_t c) {
 
 Value KernelBuilder::remui(Value x, int64_t c) {
   return arith::RemUIOp::create(b, loc, x, cIdx(c));
+}
+
+std::pair<Value, Value> KernelBuilder::inverseOrZero(Value l, Value zero) {
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+  Value inv = arith::SelectOp::create(
+      b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
+  return {positive, inv};
 }
 
 //===----------------------------------------------------------------------===//

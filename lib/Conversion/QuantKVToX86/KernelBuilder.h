@@ -51,6 +51,8 @@ protected:
   Value splat(Value scalar);
   /// A constant integer vector of `type` with every element `v`.
   Value splatInt(VectorType type, int64_t v);
+  /// The i32 vector 0, 1, .., lanes - 1 (the position of each lane).
+  Value laneIota();
 
   //===--------------------------------------------------------------------===//
   // Arithmetic
@@ -69,6 +71,11 @@ protected:
   /// x / c on indices; x itself when c is 1 (no op).
   Value divui(Value x, int64_t c);
   Value remui(Value x, int64_t c);
+
+  /// The softmax normalization of a row with sum `l`: {l > 0, l > 0 ? 1 / l
+  /// : 0} (a row whose keys are all masked has l = 0 and outputs 0); `zero`
+  /// is the caller's f32 0.
+  std::pair<Value, Value> inverseOrZero(Value l, Value zero);
 
   //===--------------------------------------------------------------------===//
   // Element types

@@ -514,24 +514,14 @@ void PrefillEmitter::finalizeRow(Value m, Value bi, Value hq, Value hkv,
   const int64_t L = p.lanes, vVecs = p.valueHeadDim / L;
   Value zero = cF32(0.0);
   Value l = load(stats, {cIdx(kSum), m});
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
+  auto [positive, inv] = inverseOrZero(l, zero);
   Value invV = splat(inv);
   for (int64_t c = 0; c < vVecs; ++c)
     vstore(mul(vload(acc, {m, cIdx(c * L)}), invV), rowBuf, {cIdx(c * L)});
   const CacheOperandPlan &cv = p.value;
   if (cv.quantized && cv.tokenInvariant) {
-    CacheRowReader values(b, loc, cv, L, buf.value, buf.valueScale,
-                          buf.valueZeroPoint);
-    forEach(cIdx(0), cIdx(p.valueHeadDim), cIdx(1), [&](Value e) {
-      Value linear = values.paramIndex(bi, hkv, Value(), e);
-      Value s = values.loadScale(linear);
-      Value z = arith::SelectOp::create(b, loc, positive,
-                                        values.loadZeroPoint(linear), zero);
-      store(mul(s, sub(load(rowBuf, {e}), z)), rowBuf, {e});
-    });
+    CacheRowReader(b, loc, cv, L, buf.value, buf.valueScale, buf.valueZeroPoint)
+        .applyInvariantParams(rowBuf, bi, hkv, p.valueHeadDim, positive, zero);
   }
   for (int64_t c = 0; c < vVecs; ++c)
     vector::StoreOp::create(b, loc,
@@ -597,12 +587,7 @@ void PrefillEmitter::emitItem(Value w) {
   // Query position of each lane (i32) and, with causal masking, the first
   // invisible key of each row. The block stops at the causal limit of its
   // last row: tiles entirely above the diagonal are never touched.
-  SmallVector<int32_t> iota;
-  for (int64_t l = 0; l < L; ++l)
-    iota.push_back(l);
-  auto iotaType = VectorType::get({L}, i32);
-  Value iotaV = arith::ConstantOp::create(
-      b, loc, iotaType, DenseIntElementsAttr::get(iotaType, iota));
+  Value iotaV = laneIota();
   Value i0I32 = arith::IndexCastOp::create(b, loc, i32, i0);
   SmallVector<Value> rowI, rowLimit;
   for (int64_t mv = 0; mv < MV; ++mv) {

@@ -10,8 +10,9 @@
 //
 //   SdpaKernelEmitter.cpp  the driver: outlined parallel loops, the AMX
 //                          variant, the split partial buffers
-//   SdpaWorkItem.cpp       one work item: Q rows, the tile loop (scores,
-//                          online softmax, P x V on f32 FMAs)
+//   SdpaWorkItem.cpp       one work item: Q rows, the tile loop, online
+//                          softmax, P x V on f32 FMAs
+//   SdpaScores.cpp         Q.K of a tile (f32 FMAs, vdpbf16ps, VNNI dispatch)
 //   SdpaCacheRows.cpp      K/V rows and their quantization parameters
 //   SdpaIntrinsics.cpp     single x86 instructions as LLVM intrinsic calls
 //   SdpaVnniScores.cpp     int8 math: Q x K on vpdpbusd
@@ -81,6 +82,51 @@ private:
   /// One (batch, kv head, row block, split) item: its Q rows, the loop over
   /// key tiles, and its output rows or split partials.
   void emitWorkItem(Value w);
+
+  struct RowIndex {
+    Value head; // query head
+    Value i;    // query position
+  };
+
+  /// What the pieces of a work item share: its indices, its scratch (null
+  /// when the plan does not use it) and loop-invariant values.
+  struct WorkItem {
+    Value bi, hkv;
+    SmallVector<RowIndex> rows;
+    /// f32 Q rows (scaled), scores then P of the tile, accumulators, and the
+    /// stats rows (indices cMax, cSum, cCorr, cBias) per row.
+    Value qBuf, sBuf, accBuf, stats;
+    Value cMax, cSum, cCorr, cBias;
+    /// The tile's dequantized V when P x V takes many passes.
+    Value vTileBuf;
+    /// bf16 dot products: rounded Q rows, unscaled; with VNNI too: the score
+    /// scale of each row.
+    Value qbfBuf, rsBuf;
+    /// VNNI scores: s8 Q rows, f32 lane sums (zero points), -bias x lane
+    /// sums (i32), and per scale group -bias x sum q, sum q (key columns).
+    Value qi8Buf, qslBuf, qbBuf, qgBuf;
+    /// VNNI P x V: P halves, dequantization factors, integer corrections.
+    Value pBuf, pfBuf, corrBuf;
+    AmxTileScratch amxScratch;
+    /// The split's last key + 1 (i32), the causal limit of each row (i32),
+    /// the lane positions, and the row scales of 8 / RB reduced VNNI scores.
+    Value kvEndI32;
+    SmallVector<Value> rowLimit;
+    Value iotaV, rowScales8;
+  };
+
+  /// Q rows -> f32 scratch, pre-multiplied by the softmax scale (and by a
+  /// token-invariant K scale, whose zero point becomes a per-row bias); the
+  /// int8 forms of the VNNI paths; stats and accumulators reset.
+  void prepareQueryRows(const WorkItem &it);
+  /// The scores of the tile of keys [j0, j0 + n) for every row (sBuf): each
+  /// K row is unpacked and dequantized once for all rows (SdpaScores.cpp).
+  void scoreTile(const WorkItem &it, Value j0, Value n);
+  /// Online softmax over the tile, 16 keys per vector: mask, running max,
+  /// exp, running sum and rescale factor per row; P replaces the scores.
+  void softmaxTile(const WorkItem &it, Value j0);
+  /// acc = acc * corr + P x V for the tile of keys [j0, j0 + n).
+  void accumulateTile(const WorkItem &it, Value j0, Value n);
 
   /// int8 math: Q row r of `qBuf` is quantized per row (quantizeRowInt8),
   /// its codes written to `qi8Buf` when given. Returns the row scale (0 for
@@ -186,6 +232,11 @@ private:
   /// and/xor (one vpternlog), the high plane one vgf2p8affineqb (bit matrix
   /// of a logical shift right by 4, xor constant 8 for the bias).
   std::pair<Value, Value> nibblePlanes(Value bytes, bool isSigned);
+
+  /// The u8 vpdpbusd operands of 64 bytes of K or V codes: int4 as its low
+  /// and high nibble planes (nibblePlanes), int8 as the bytes themselves;
+  /// signed codes are biased into u8 (the top bit flipped).
+  SmallVector<Value> vnniCodeOperands(Value bytes, bool int4, bool isSigned);
 
   /// vcvtps2dq: f32 -> i32 rounded to nearest even (the default MXCSR
   /// mode), one instruction instead of a round and a truncation.
@@ -298,10 +349,6 @@ private:
   // Output rows and split merge (SdpaOutput.cpp)
   //===--------------------------------------------------------------------===//
 
-  struct RowIndex {
-    Value head; // query head
-    Value i;    // query position
-  };
   /// The query head and position of row `row` of kv head `hkv`'s rows.
   RowIndex rowIndex(Value hkv, Value row) {
     Value hl = divui(row, p.qLen);

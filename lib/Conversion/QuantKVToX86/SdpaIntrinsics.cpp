@@ -96,6 +96,19 @@ std::pair<Value, Value> SdpaEmitter::nibblePlanes(Value bytes, bool isSigned) {
   return {lo, hi};
 }
 
+SmallVector<Value> SdpaEmitter::vnniCodeOperands(Value bytes, bool int4,
+                                                 bool isSigned) {
+  if (int4) {
+    auto [lo, hi] = nibblePlanes(bytes, isSigned);
+    return {lo, hi};
+  }
+  if (isSigned)
+    bytes = arith::XOrIOp::create(b, loc, bytes,
+                                  splatInt(VectorType::get({64}, b.getI8Type()),
+                                           static_cast<int8_t>(0x80)));
+  return {bytes};
+}
+
 Value SdpaEmitter::cvtRound(Value v) {
   auto i32x16 = VectorType::get({p.lanes}, i32);
   Value pass = splatInt(i32x16, 0);

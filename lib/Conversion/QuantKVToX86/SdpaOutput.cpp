@@ -23,10 +23,7 @@ using namespace mlir::quantkv;
 void SdpaEmitter::finalizeRow(Value acc, Value r, Value l, Value bi, Value hkv,
                               RowIndex ri, Value rowBuf) {
   Value zero = cF32(0.0);
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
+  auto [positive, inv] = inverseOrZero(l, zero);
   Value invV = splat(inv);
   int64_t vv = p.valueHeadDim / p.lanes;
   if (p.value.splitNibbles) {
@@ -53,20 +50,9 @@ void SdpaEmitter::finalizeRow(Value acc, Value r, Value l, Value bi, Value hkv,
     }
   }
   const CacheOperandPlan &cv = p.value;
-  if (cv.quantized && cv.tokenInvariant) {
-    // out = s * (sum_j p_j v_j / l - zp): exact rewrite of sum_j p_j * s *
-    // (v_j - zp) / l when the scale is the same for every token.
-    forLoop(cIdx(0), cIdx(p.valueHeadDim), cIdx(1), {},
-            [&](Value e, ValueRange) -> SmallVector<Value> {
-              Value linear = paramIndex(cv, bi, hkv, Value(), e);
-              Value s = loadScale(cv, buf.valueScale, linear);
-              Value z = loadZeroPoint(cv, buf.valueZeroPoint, linear);
-              z = arith::SelectOp::create(b, loc, positive, z, zero);
-              Value o = load(rowBuf, e);
-              store(mul(s, sub(o, z)), rowBuf, e);
-              return {};
-            });
-  }
+  if (cv.quantized && cv.tokenInvariant)
+    parameters(cv, buf.valueScale, buf.valueZeroPoint)
+        .applyInvariantParams(rowBuf, bi, hkv, p.valueHeadDim, positive, zero);
   for (int64_t c = 0; c < vv; ++c) {
     Value o = vload(vecTy, rowBuf, {cIdx(c * p.lanes)});
     vstore(fromF32(o, p.outputType), buf.output,

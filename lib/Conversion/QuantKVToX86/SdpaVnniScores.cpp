@@ -103,10 +103,8 @@ SmallVector<Value> SdpaEmitter::vnniScores(Value bi, Value hkv, Value j,
                                 .getResult());
     } else {
       Value bytes = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
-      if (cp.isSigned)
-        bytes = arith::XOrIOp::create(
-            b, loc, bytes, splatInt(bytes64, static_cast<int8_t>(0x80)));
-      kc[c].push_back(bytes);
+      llvm::append_range(kc[c],
+                         vnniCodeOperands(bytes, /*int4=*/false, cp.isSigned));
     }
     scaleV.push_back(laneGroupVector(
         cp, buf.keyScale, bi, hkv, j, c * span, epl, floatScale,
@@ -193,16 +191,7 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
     for (int64_t d = 0; d < 16; ++d) {
       int64_t g = NG == 1 ? 0 : (c * span + d * epd) / groupLen;
       Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
-      SmallVector<Value> planes;
-      if (int4) {
-        auto [lo, hi] = nibblePlanes(col, cp.isSigned);
-        planes = {lo, hi};
-      } else {
-        if (cp.isSigned)
-          col = arith::XOrIOp::create(
-              b, loc, col, splatInt(bytes64, static_cast<int8_t>(0x80)));
-        planes.push_back(col);
-      }
+      SmallVector<Value> planes = vnniCodeOperands(col, int4, cp.isSigned);
       for (int64_t r = 0; r < p.rowBlock; ++r) {
         if (!acc[r])
           acc[r] = vector::BroadcastOp::create(b, loc, i32x16,

@@ -266,17 +266,8 @@ void SdpaEmitter::vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
                   mask.append({w, w + 1, 64 + w, 64 + w + 1});
                 }
               Value col = vector::ShuffleOp::create(b, loc, ab, cd, mask);
-              SmallVector<Value> planeV;
-              if (int4) {
-                auto [lo, hi] = nibblePlanes(col, cv.isSigned);
-                planeV = {lo, hi};
-              } else {
-                if (cv.isSigned)
-                  col = arith::XOrIOp::create(
-                      b, loc, col,
-                      splatInt(bytes64, static_cast<int8_t>(0x80)));
-                planeV.push_back(col);
-              }
+              SmallVector<Value> planeV =
+                  vnniCodeOperands(col, int4, cv.isSigned);
               int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;
               for (int64_t r = 0; r < RP; ++r) {
                 for (int64_t half = 0; half < 2; ++half) {
