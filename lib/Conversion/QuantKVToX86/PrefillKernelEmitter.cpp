@@ -662,7 +662,6 @@ void PrefillEmitter::parallelFor(StringRef suffix, int64_t n,
                     body(item);
                   })
           .first;
-  // (The bounds are created in this order: lower, upper, step.)
   Value lb = cIdx(0), ub = cIdx(n), step = cIdx(1);
   parallelCall(lb, ub, step, name, outer);
 }
