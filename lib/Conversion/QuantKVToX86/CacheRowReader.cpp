@@ -15,29 +15,6 @@
 using namespace mlir;
 using namespace mlir::quantkv;
 
-Value CacheRowReader::cIdx(int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value CacheRowReader::cF32(double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32Type(),
-                                   b.getF32FloatAttr(v));
-}
-
-Value CacheRowReader::splat(Value scalar) {
-  return vector::BroadcastOp::create(
-      b, loc, VectorType::get({lanes}, scalar.getType()), scalar);
-}
-
-Value CacheRowReader::toF32(Value v) {
-  if (getElementTypeOrSelf(v.getType()).isF32())
-    return v;
-  Type target = b.getF32Type();
-  if (auto vt = dyn_cast<VectorType>(v.getType()))
-    target = VectorType::get(vt.getShape(), target);
-  return arith::ExtFOp::create(b, loc, target, v);
-}
-
 Value CacheRowReader::paramIndex(Value bi, Value hi, Value j, Value d) {
   Value idx[4] = {bi, hi, j ? j : cIdx(0), d};
   Value linear = cIdx(0);
@@ -100,15 +77,13 @@ Value CacheRowReader::loadZeroPoint(Value linear) {
   return arith::UIToFPOp::create(b, loc, b.getF32Type(), raw);
 }
 
-SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
-                                           int64_t numVecs) {
-  auto vecTy = VectorType::get({lanes}, b.getF32Type());
+SmallVector<Value> CacheRowReader::loadRaw(Value bi, Value hi, Value j,
+                                           int64_t firstVec, int64_t numVecs) {
   SmallVector<Value> out;
   if (cp.storage == CacheStorage::Float) {
     for (int64_t c = 0; c < numVecs; ++c)
-      out.push_back(toF32(vector::LoadOp::create(
-          b, loc, VectorType::get({lanes}, cp.elementType), data,
-          ValueRange{bi, hi, j, cIdx(c * lanes)})));
+      out.push_back(toF32(vload(VectorType::get({lanes}, cp.elementType), data,
+                                {bi, hi, j, cIdx((firstVec + c) * lanes)})));
     return out;
   }
   // Packed bytes, widened in registers: int4 as vector.bitcast to i4 and an
@@ -118,9 +93,8 @@ SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
   int64_t total = numVecs * lanes;
   Value bytes;
   if (cp.storage == CacheStorage::Int4) {
-    Value packed =
-        vector::LoadOp::create(b, loc, VectorType::get({total / 2}, i8), data,
-                               ValueRange{bi, hi, j, cIdx(0)});
+    Value packed = vload(VectorType::get({total / 2}, i8), data,
+                         {bi, hi, j, cIdx(firstVec * lanes / 2)});
     Value nibbles = vector::BitCastOp::create(
         b, loc, VectorType::get({total}, b.getIntegerType(4)), packed);
     auto wide = VectorType::get({total}, i8);
@@ -128,8 +102,8 @@ SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
                 ? arith::ExtSIOp::create(b, loc, wide, nibbles).getResult()
                 : arith::ExtUIOp::create(b, loc, wide, nibbles).getResult();
   } else {
-    bytes = vector::LoadOp::create(b, loc, VectorType::get({total}, i8), data,
-                                   ValueRange{bi, hi, j, cIdx(0)});
+    bytes = vload(VectorType::get({total}, i8), data,
+                  {bi, hi, j, cIdx(firstVec * lanes)});
   }
   for (int64_t c = 0; c < numVecs; ++c) {
     Value slice = bytes;
@@ -143,6 +117,12 @@ SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
             ? arith::SIToFPOp::create(b, loc, vecTy, slice).getResult()
             : arith::UIToFPOp::create(b, loc, vecTy, slice).getResult());
   }
+  return out;
+}
+
+SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
+                                           int64_t numVecs) {
+  SmallVector<Value> out = loadRaw(bi, hi, j, /*firstVec=*/0, numVecs);
   if (!cp.quantized || cp.tokenInvariant)
     return out;
 
@@ -186,4 +166,15 @@ SmallVector<Value> CacheRowReader::loadRow(Value bi, Value hi, Value j,
                  : arith::MulFOp::create(b, loc, out[c], s).getResult();
   }
   return out;
+}
+
+void CacheRowReader::applyInvariantParams(Value row, Value bi, Value hi,
+                                          int64_t dim, Value keep, Value zero) {
+  forEach(cIdx(0), cIdx(dim), cIdx(1), [&](Value e) {
+    Value linear = paramIndex(bi, hi, Value(), e);
+    Value s = loadScale(linear);
+    Value z =
+        arith::SelectOp::create(b, loc, keep, loadZeroPoint(linear), zero);
+    store(mul(s, sub(load(row, {e}), z)), row, {e});
+  });
 }

@@ -32,6 +32,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CacheRowReader.h"
+#include "KernelBuilder.h"
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -50,131 +51,16 @@ using namespace mlir::quantkv;
 
 namespace {
 
-class PrefillEmitter {
+class PrefillEmitter : public KernelBuilder {
 public:
   PrefillEmitter(OpBuilder &b, Location loc, const KernelPlan &p,
                  const SdpaBuffers &buf)
-      : b(b), loc(loc), p(p), pf(p.prefill), buf(buf) {
-    f32 = b.getF32Type();
-    i32 = b.getI32Type();
-    vecTy = VectorType::get({p.lanes}, f32);
-    i32VecTy = VectorType::get({p.lanes}, i32);
-  }
+      : KernelBuilder(b, loc, p.lanes, p.mathMode), p(p), pf(p.prefill),
+        buf(buf) {}
 
   void emit();
 
 private:
-  Value cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value cF32(double v) {
-    return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(v));
-  }
-  Value cI32(int64_t v) {
-    return arith::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(v));
-  }
-  Value splat(Value scalar) {
-    return vector::BroadcastOp::create(
-        b, loc, VectorType::get({p.lanes}, scalar.getType()), scalar);
-  }
-  Value negInf() { return cF32(-std::numeric_limits<double>::infinity()); }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fma(Value x, Value y, Value acc) {
-    return vector::FMAOp::create(b, loc, x, y, acc);
-  }
-  Value maxf(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value divui(Value x, int64_t c) {
-    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, cIdx(c)).getResult();
-  }
-  Value remui(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, cIdx(c));
-  }
-  Value minsi(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value toF32(Value v) {
-    if (getElementTypeOrSelf(v.getType()).isF32())
-      return v;
-    Type target = f32;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), f32);
-    return arith::ExtFOp::create(b, loc, target, v);
-  }
-  Value fromF32(Value v, Type elem) {
-    if (elem.isF32())
-      return v;
-    Type target = elem;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), elem);
-    return arith::TruncFOp::create(b, loc, target, v);
-  }
-  /// bf16/f16 math rounds every contraction input; the value stays f32.
-  Value roundToMathMode(Value v) {
-    Type narrow;
-    if (p.mathMode == MathMode::bf16)
-      narrow = b.getBF16Type();
-    else if (p.mathMode == MathMode::f16)
-      narrow = b.getF16Type();
-    else
-      return v;
-    return toF32(fromF32(v, narrow));
-  }
-  Value scratchOf(ArrayRef<int64_t> shape, Type elem) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, elem),
-                                    b.getI64IntegerAttr(64));
-  }
-  Value scratch(ArrayRef<int64_t> shape) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32),
-                                    b.getI64IntegerAttr(64));
-  }
-  Value load(Value memref, ValueRange idx) {
-    return memref::LoadOp::create(b, loc, memref, idx);
-  }
-  void store(Value v, Value memref, ValueRange idx) {
-    memref::StoreOp::create(b, loc, v, memref, idx);
-  }
-  Value vload(Value memref, ValueRange idx) {
-    return vector::LoadOp::create(b, loc, vecTy, memref, idx);
-  }
-  void vstore(Value v, Value memref, ValueRange idx) {
-    vector::StoreOp::create(b, loc, v, memref, idx);
-  }
-  SmallVector<Value>
-  forLoop(Value lb, Value ub, Value step, ValueRange init,
-          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto loop = scf::ForOp::create(
-        b, loc, lb, ub, step, init,
-        [&](OpBuilder &nested, Location l, Value iv, ValueRange args) {
-          SmallVector<Value> results = body(iv, args);
-          scf::YieldOp::create(nested, l, results);
-        });
-    return SmallVector<Value>(loop.getResults());
-  }
-  void forEach(Value lb, Value ub, Value step, function_ref<void(Value)> body) {
-    forLoop(lb, ub, step, {}, [&](Value iv, ValueRange) {
-      body(iv);
-      return SmallVector<Value>{};
-    });
-  }
-  /// Horizontal reduction by halving (a fixed tree).
-  Value treeReduce(Value v, bool isMax) {
-    int64_t n = cast<VectorType>(v.getType()).getNumElements();
-    while (n > 1) {
-      n /= 2;
-      auto half = VectorType::get({n}, f32);
-      auto slice = [&](int64_t off) -> Value {
-        return vector::ExtractStridedSliceOp::create(
-            b, loc, half, v, b.getI64ArrayAttr({off}), b.getI64ArrayAttr({n}),
-            b.getI64ArrayAttr({1}));
-      };
-      Value lo = slice(0), hi = slice(n);
-      v = isMax ? maxf(lo, hi) : add(lo, hi);
-    }
-    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
-  }
-
   /// bf16 pairs: lane l of the result holds (x[2l], x[2l+1]) of the 32
   /// values `lo ++ hi`, rounded to bf16, as one i32.
   Value pairsOf(Value lo, Value hi) {
@@ -204,6 +90,58 @@ private:
   }
   Value dot(Value acc, Value x, Value y) {
     return x86vector::DotBF16Op::create(b, loc, vecTy, acc, x, y);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // The two microkernels (Q.K scores and P x V) are one register-block loop
+  // nest; f32 FMAs and vdpbf16ps differ only in these three operations.
+  //===--------------------------------------------------------------------===//
+
+  /// A register of the streamed operand (Q^T or V') at `idx`: f32, or 16
+  /// bf16 pairs.
+  Value loadDotVector(Value memref, ValueRange idx) {
+    if (pf.bf16Dot)
+      return asBf16Pairs(vload(i32VecTy, memref, idx));
+    return vload(memref, idx);
+  }
+  /// The broadcast operand (one K' or P value, or bf16 pair) at `idx`.
+  Value loadDotBroadcast(Value memref, ValueRange idx) {
+    if (pf.bf16Dot)
+      return asBf16Pairs(load(memref, idx));
+    return splat(load(memref, idx));
+  }
+  /// acc + broadcast x vector (vfmadd or vdpbf16ps).
+  Value dotAccumulate(Value acc, Value broadcast, Value vector) {
+    if (pf.bf16Dot)
+      return dot(acc, broadcast, vector);
+    return fma(broadcast, vector, acc);
+  }
+  /// rows x cols accumulators (row-major, starting at `init`) over k in
+  /// [lb, ub): per k, the cols vectors `vectorAt(k, c)` are loaded once and
+  /// each row's `broadcastAt(k, r)` multiplies all of them. The loop body
+  /// holds `unroll` consecutive k (ub a multiple of it).
+  SmallVector<Value>
+  registerBlockLoop(Value lb, Value ub, int64_t unroll, ValueRange init,
+                    int64_t rows, int64_t cols,
+                    function_ref<Value(Value, int64_t)> vectorAt,
+                    function_ref<Value(Value, int64_t)> broadcastAt) {
+    return forLoop(lb, ub, cIdx(unroll), init,
+                   [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+                     SmallVector<Value> next(acc.begin(), acc.end());
+                     for (int64_t u = 0; u < unroll; ++u) {
+                       Value k = unroll == 1 ? k0 : addi(k0, cIdx(u));
+                       SmallVector<Value> vecs;
+                       for (int64_t c = 0; c < cols; ++c)
+                         vecs.push_back(vectorAt(k, c));
+                       for (int64_t r = 0; r < rows; ++r) {
+                         Value bcast = broadcastAt(k, r);
+                         for (int64_t c = 0; c < cols; ++c)
+                           next[r * cols + c] = dotAccumulate(
+                               next[r * cols + c], bcast, vecs[c]);
+                       }
+                     }
+                     return next;
+                   });
   }
 
   /// e^x for the softmax, where x <= 0 or -inf: t = x log2(e) = n + f with
@@ -239,7 +177,6 @@ private:
 
   void prepareQueryRow(Value qRow, Value bi, Value hq, Value hkv, Value i,
                        Value m, Value qT, Value stats);
-  Value quantizeQueryRow(Value qRow);
   void dequantizeTile(Value bi, Value hkv, Value j0, Value n, Value kTile,
                       Value vTile);
   void scoreBlock(Value jb, Value qT, Value kTile, Value sT);
@@ -253,62 +190,17 @@ private:
   void emitItem(Value w);
   void parallelFor(StringRef suffix, int64_t n, function_ref<void(Value)> body);
 
-  OpBuilder &b;
-  Location loc;
   const KernelPlan &p;
   const PrefillPlan &pf;
   SdpaBuffers buf;
-  Type f32, i32;
-  VectorType vecTy, i32VecTy;
   Value softmaxScale;
   Value maskFlat;
 };
-
-/// Collapses a memref to 1-d (parameters: a granularity's linear index
-/// addresses it directly; the mask: rows are gathered by linear offsets).
-Value flatten(OpBuilder &b, Location loc, Value memref) {
-  if (!memref)
-    return memref;
-  auto type = cast<MemRefType>(memref.getType());
-  if (type.getRank() == 1)
-    return memref;
-  ReassociationIndices all;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    all.push_back(i);
-  return memref::CollapseShapeOp::create(b, loc, memref,
-                                         ArrayRef<ReassociationIndices>{all});
-}
 
 } // namespace
 
 // Stats rows (vectors of M rows each).
 static constexpr int64_t kMax = 0, kSum = 1, kCorr = 2, kBias = 3;
-
-/// int8 math: the row is quantized symmetrically to [-127, 127] with scale
-/// max|q| / 127 (round half to even) and replaced by its dequantized value.
-Value PrefillEmitter::quantizeQueryRow(Value qRow) {
-  int64_t dVecs = p.headDim / p.lanes;
-  Value amax;
-  for (int64_t c = 0; c < dVecs; ++c) {
-    Value a = math::AbsFOp::create(b, loc, vload(qRow, {cIdx(c * p.lanes)}));
-    amax = amax ? maxf(amax, a) : a;
-  }
-  Value mx = treeReduce(amax, /*isMax=*/true);
-  Value rowScale = arith::DivFOp::create(b, loc, mx, cF32(127.0));
-  Value isZero =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mx, cF32(0.0));
-  Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
-  Value sV = splat(rowScale), zero = splat(cF32(0.0));
-  for (int64_t c = 0; c < dVecs; ++c) {
-    Value q = vload(qRow, {cIdx(c * p.lanes)});
-    Value qi =
-        math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, q, sV));
-    qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
-    vstore(arith::SelectOp::create(b, loc, splat(isZero), zero, mul(qi, sV)),
-           qRow, {cIdx(c * p.lanes)});
-  }
-  return rowScale;
-}
 
 /// Q row i of head hq -> column m of Q^T, scaled, with the per-row bias of a
 /// token-invariant K zero point.
@@ -323,7 +215,7 @@ void PrefillEmitter::prepareQueryRow(Value qRow, Value bi, Value hq, Value hkv,
     vstore(roundToMathMode(toF32(q)), qRow, {cIdx(c * L)});
   }
   if (p.mathMode == MathMode::int8)
-    quantizeQueryRow(qRow);
+    quantizeRowInt8(qRow, {}, D / L);
   if (pf.bf16Dot) {
     // Column m of the pair-major Q^T, unscaled (exactly bf16); the scores
     // are scaled instead.
@@ -402,56 +294,25 @@ void PrefillEmitter::dequantizeTile(Value bi, Value hkv, Value j0, Value n,
 
 /// S^T[jb .. jb + keyBlock)[0 .. M) = K' Q^T: keyBlock x rowVectors
 /// accumulators; per d, rowVectors loads of Q^T and one broadcast K' value
-/// per key (a vbroadcastss from L1 shared by the key's rowVectors fmas).
+/// per key (a vbroadcastss from L1 shared by the key's rowVectors fmas). With
+/// bf16 dot products d runs over pairs of D: one vdpbf16ps per (key, row
+/// vector) and pair.
 void PrefillEmitter::scoreBlock(Value jb, Value qT, Value kTile, Value sT) {
   const int64_t KB = pf.keyBlock, MV = pf.rowVectors, L = p.lanes;
   SmallVector<Value> init(KB * MV, splat(cF32(0.0)));
   SmallVector<Value> keyRow;
   for (int64_t k = 0; k < KB; ++k)
     keyRow.push_back(addi(jb, cIdx(k)));
-  const int64_t unroll = 2;
-  if (pf.bf16Dot) {
-    // One vdpbf16ps per (key, row vector) and pair of D.
-    SmallVector<Value> accs =
-        forLoop(cIdx(0), cIdx(p.headDim / 2), cIdx(unroll), init,
-                [&](Value d0, ValueRange acc) -> SmallVector<Value> {
-                  SmallVector<Value> next(acc.begin(), acc.end());
-                  for (int64_t u = 0; u < unroll; ++u) {
-                    Value d = addi(d0, cIdx(u));
-                    SmallVector<Value> q;
-                    for (int64_t mv = 0; mv < MV; ++mv)
-                      q.push_back(asBf16Pairs(vector::LoadOp::create(
-                          b, loc, i32VecTy, qT, ValueRange{d, cIdx(mv * L)})));
-                    for (int64_t k = 0; k < KB; ++k) {
-                      Value kv = asBf16Pairs(load(kTile, {keyRow[k], d}));
-                      for (int64_t mv = 0; mv < MV; ++mv)
-                        next[k * MV + mv] = dot(next[k * MV + mv], kv, q[mv]);
-                    }
-                  }
-                  return next;
-                });
-    for (int64_t k = 0; k < KB; ++k)
-      for (int64_t mv = 0; mv < MV; ++mv)
-        vstore(accs[k * MV + mv], sT, {keyRow[k], cIdx(mv * L)});
-    return;
-  }
-  SmallVector<Value> accs =
-      forLoop(cIdx(0), cIdx(p.headDim), cIdx(unroll), init,
-              [&](Value d0, ValueRange acc) -> SmallVector<Value> {
-                SmallVector<Value> next(acc.begin(), acc.end());
-                for (int64_t u = 0; u < unroll; ++u) {
-                  Value d = addi(d0, cIdx(u));
-                  SmallVector<Value> q;
-                  for (int64_t mv = 0; mv < MV; ++mv)
-                    q.push_back(vload(qT, {d, cIdx(mv * L)}));
-                  for (int64_t k = 0; k < KB; ++k) {
-                    Value kv = splat(load(kTile, {keyRow[k], d}));
-                    for (int64_t mv = 0; mv < MV; ++mv)
-                      next[k * MV + mv] = fma(kv, q[mv], next[k * MV + mv]);
-                  }
-                }
-                return next;
-              });
+  Value lb = cIdx(0);
+  Value ub = cIdx(pf.bf16Dot ? p.headDim / 2 : p.headDim);
+  SmallVector<Value> accs = registerBlockLoop(
+      lb, ub, /*unroll=*/2, init, KB, MV,
+      [&](Value d, int64_t mv) {
+        return loadDotVector(qT, {d, cIdx(mv * L)});
+      },
+      [&](Value d, int64_t k) {
+        return loadDotBroadcast(kTile, {keyRow[k], d});
+      });
   for (int64_t k = 0; k < KB; ++k)
     for (int64_t mv = 0; mv < MV; ++mv)
       vstore(accs[k * MV + mv], sT, {keyRow[k], cIdx(mv * L)});
@@ -585,11 +446,12 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
         arith::SelectOp::create(b, loc, isEmpty, splat(cF32(0.0)), mNew);
     Value corr = expNonPositive(sub(mOld, mUse));
     // Pass 2: p = exp(s - m), its sum, and P for P x V.
+    Value psum;
     if (pf.bf16Dot) {
       // P^T as pairs of consecutive keys: keys past n hold -inf scores
       // (keyBlock is even), so an odd last key's partner is 0.
       Value nPairs = arith::CeilDivUIOp::create(b, loc, n, cIdx(2));
-      Value psum =
+      psum =
           forLoop(cIdx(0), nPairs, cIdx(1), {splat(cF32(0.0))},
                   [&](Value jp, ValueRange acc) -> SmallVector<Value> {
                     Value j = muli(jp, cIdx(2));
@@ -599,19 +461,14 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
                     vstore(interleavedPairs(e0, e1), pT, {jp, col});
                     return {add(acc[0], add(e0, e1))};
                   })[0];
-      Value lNew = add(mul(vload(stats, {cIdx(kSum), col}), corr), psum);
-      vstore(mNew, stats, {cIdx(kMax), col});
-      vstore(lNew, stats, {cIdx(kSum), col});
-      vstore(corr, stats, {cIdx(kCorr), col});
-      continue;
+    } else {
+      psum = forLoop(cIdx(0), n, cIdx(1), {splat(cF32(0.0))},
+                     [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                       Value e = expNonPositive(sub(vload(sT, {j, col}), mUse));
+                       vstore(roundToMathMode(e), sT, {j, col});
+                       return {add(acc[0], e)};
+                     })[0];
     }
-    Value psum =
-        forLoop(cIdx(0), n, cIdx(1), {splat(cF32(0.0))},
-                [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                  Value e = expNonPositive(sub(vload(sT, {j, col}), mUse));
-                  vstore(roundToMathMode(e), sT, {j, col});
-                  return {add(acc[0], e)};
-                })[0];
     Value lNew = add(mul(vload(stats, {cIdx(kSum), col}), corr), psum);
     vstore(mNew, stats, {cIdx(kMax), col});
     vstore(lNew, stats, {cIdx(kSum), col});
@@ -621,7 +478,8 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
 
 /// O[m0 .. m0 + pvRows)[col0 .. col0 + pvVectors x 16) =
 ///   O c + sum_j P^T[j][m] V'[j]: pvRows x pvVectors accumulators; per key,
-/// pvVectors loads of V' and one broadcast P value per row.
+/// pvVectors loads of V' and one broadcast P value per row (with bf16 dot
+/// products, per pair of keys).
 void PrefillEmitter::accumulateBlock(Value m0, int64_t col0, Value n, Value sT,
                                      Value vTile, Value acc, Value stats) {
   const int64_t R = pf.pvRows, C = pf.pvVectors, L = p.lanes;
@@ -633,40 +491,16 @@ void PrefillEmitter::accumulateBlock(Value m0, int64_t col0, Value n, Value sT,
     for (int64_t c = 0; c < C; ++c)
       init.push_back(mul(vload(acc, {m, cIdx(col0 + c * L)}), corr));
   }
-  if (pf.bf16Dot) {
-    Value nPairs = arith::CeilDivUIOp::create(b, loc, n, cIdx(2));
-    SmallVector<Value> accs = forLoop(
-        cIdx(0), nPairs, cIdx(1), init,
-        [&](Value jp, ValueRange a) -> SmallVector<Value> {
-          SmallVector<Value> v, next(a.begin(), a.end());
-          for (int64_t c = 0; c < C; ++c)
-            v.push_back(asBf16Pairs(vector::LoadOp::create(
-                b, loc, i32VecTy, vTile, ValueRange{jp, cIdx(col0 + c * L)})));
-          for (int64_t r = 0; r < R; ++r) {
-            Value pr = asBf16Pairs(load(sT, {jp, rows[r]}));
-            for (int64_t c = 0; c < C; ++c)
-              next[r * C + c] = dot(next[r * C + c], pr, v[c]);
-          }
-          return next;
-        });
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t c = 0; c < C; ++c)
-        vstore(accs[r * C + c], acc, {rows[r], cIdx(col0 + c * L)});
-    return;
-  }
-  SmallVector<Value> accs =
-      forLoop(cIdx(0), n, cIdx(1), init,
-              [&](Value j, ValueRange a) -> SmallVector<Value> {
-                SmallVector<Value> v, next(a.begin(), a.end());
-                for (int64_t c = 0; c < C; ++c)
-                  v.push_back(vload(vTile, {j, cIdx(col0 + c * L)}));
-                for (int64_t r = 0; r < R; ++r) {
-                  Value pr = splat(load(sT, {j, rows[r]}));
-                  for (int64_t c = 0; c < C; ++c)
-                    next[r * C + c] = fma(pr, v[c], next[r * C + c]);
-                }
-                return next;
-              });
+  Value ub = pf.bf16Dot ? arith::CeilDivUIOp::create(b, loc, n, cIdx(2)) : n;
+  Value lb = cIdx(0);
+  SmallVector<Value> accs = registerBlockLoop(
+      lb, ub, /*unroll=*/1, init, R, C,
+      [&](Value j, int64_t c) {
+        return loadDotVector(vTile, {j, cIdx(col0 + c * L)});
+      },
+      [&](Value j, int64_t r) {
+        return loadDotBroadcast(sT, {j, rows[r]});
+      });
   for (int64_t r = 0; r < R; ++r)
     for (int64_t c = 0; c < C; ++c)
       vstore(accs[r * C + c], acc, {rows[r], cIdx(col0 + c * L)});
@@ -680,24 +514,14 @@ void PrefillEmitter::finalizeRow(Value m, Value bi, Value hq, Value hkv,
   const int64_t L = p.lanes, vVecs = p.valueHeadDim / L;
   Value zero = cF32(0.0);
   Value l = load(stats, {cIdx(kSum), m});
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, cF32(1.0), l), zero);
+  auto [positive, inv] = inverseOrZero(l, zero);
   Value invV = splat(inv);
   for (int64_t c = 0; c < vVecs; ++c)
     vstore(mul(vload(acc, {m, cIdx(c * L)}), invV), rowBuf, {cIdx(c * L)});
   const CacheOperandPlan &cv = p.value;
   if (cv.quantized && cv.tokenInvariant) {
-    CacheRowReader values(b, loc, cv, L, buf.value, buf.valueScale,
-                          buf.valueZeroPoint);
-    forEach(cIdx(0), cIdx(p.valueHeadDim), cIdx(1), [&](Value e) {
-      Value linear = values.paramIndex(bi, hkv, Value(), e);
-      Value s = values.loadScale(linear);
-      Value z = arith::SelectOp::create(b, loc, positive,
-                                        values.loadZeroPoint(linear), zero);
-      store(mul(s, sub(load(rowBuf, {e}), z)), rowBuf, {e});
-    });
+    CacheRowReader(b, loc, cv, L, buf.value, buf.valueScale, buf.valueZeroPoint)
+        .applyInvariantParams(rowBuf, bi, hkv, p.valueHeadDim, positive, zero);
   }
   for (int64_t c = 0; c < vVecs; ++c)
     vector::StoreOp::create(b, loc,
@@ -763,12 +587,7 @@ void PrefillEmitter::emitItem(Value w) {
   // Query position of each lane (i32) and, with causal masking, the first
   // invisible key of each row. The block stops at the causal limit of its
   // last row: tiles entirely above the diagonal are never touched.
-  SmallVector<int32_t> iota;
-  for (int64_t l = 0; l < L; ++l)
-    iota.push_back(l);
-  auto iotaType = VectorType::get({L}, i32);
-  Value iotaV = arith::ConstantOp::create(
-      b, loc, iotaType, DenseIntElementsAttr::get(iotaType, iota));
+  Value iotaV = laneIota();
   Value i0I32 = arith::IndexCastOp::create(b, loc, i32, i0);
   SmallVector<Value> rowI, rowLimit;
   for (int64_t mv = 0; mv < MV; ++mv) {
@@ -830,58 +649,28 @@ void PrefillEmitter::parallelFor(StringRef suffix, int64_t n,
       &buf.value,  &buf.valueScale, &buf.valueZeroPoint, &buf.mask,
       &buf.output, &softmaxScale};
   SmallVector<Value> outer;
-  SmallVector<Type> types = {b.getIndexType()};
   for (Value *v : captured)
-    if (*v) {
+    if (*v)
       outer.push_back(*v);
-      types.push_back(v->getType());
-    }
-  auto parentFunc =
-      b.getInsertionBlock()->getParentOp()->getParentOfType<func::FuncOp>();
-  if (!parentFunc)
-    parentFunc = dyn_cast<func::FuncOp>(b.getInsertionBlock()->getParentOp());
-  std::string name = (parentFunc.getSymName() + "_sdpa_" + suffix).str();
-  auto module = parentFunc->getParentOfType<ModuleOp>();
-  for (int i = 0; module.lookupSymbol(name); ++i)
-    name = (parentFunc.getSymName() + "_sdpa_" + suffix + "_" + Twine(i)).str();
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(parentFunc);
-    auto func =
-        func::FuncOp::create(b, loc, name, b.getFunctionType(types, {}));
-    func.setPrivate();
-    Block *entry = b.createBlock(&func.getBody(), {}, types,
-                                 SmallVector<Location>(types.size(), loc));
-    b.setInsertionPointToStart(entry);
-    auto ret = func::ReturnOp::create(b, loc);
-    b.setInsertionPoint(ret);
-    SmallVector<Value> saved;
-    unsigned argIdx = 1;
-    for (Value *v : captured) {
-      saved.push_back(*v);
-      if (*v)
-        *v = entry->getArgument(argIdx++);
-    }
-    if (buf.mask)
-      maskFlat = flatten(b, loc, buf.mask);
-    body(entry->getArgument(0));
-    for (auto [v, old] : llvm::zip(captured, saved))
-      *v = old;
-  }
-  auto par = scf::ParallelOp::create(b, loc, ValueRange{cIdx(0)},
-                                     ValueRange{cIdx(n)}, ValueRange{cIdx(1)});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(par.getBody()->getTerminator());
-  SmallVector<Value> args = {par.getInductionVars()[0]};
-  args.append(outer.begin(), outer.end());
-  func::CallOp::create(b, loc, name, TypeRange{}, args);
+  func::FuncOp parentFunc = enclosingFunc();
+  std::string name =
+      outlineItem(parentFunc,
+                  (parentFunc.getSymName() + "_sdpa_" + suffix).str(), captured,
+                  [&](Value item) {
+                    if (buf.mask)
+                      maskFlat = flatten(buf.mask);
+                    body(item);
+                  })
+          .first;
+  Value lb = cIdx(0), ub = cIdx(n), step = cIdx(1);
+  parallelCall(lb, ub, step, name, outer);
 }
 
 void PrefillEmitter::emit() {
-  buf.keyScale = flatten(b, loc, buf.keyScale);
-  buf.keyZeroPoint = flatten(b, loc, buf.keyZeroPoint);
-  buf.valueScale = flatten(b, loc, buf.valueScale);
-  buf.valueZeroPoint = flatten(b, loc, buf.valueZeroPoint);
+  buf.keyScale = flatten(buf.keyScale);
+  buf.keyZeroPoint = flatten(buf.keyZeroPoint);
+  buf.valueScale = flatten(buf.valueScale);
+  buf.valueZeroPoint = flatten(buf.valueZeroPoint);
   softmaxScale = p.dynamicScale ? buf.dynamicScale : cF32(p.softmaxScale);
   parallelFor("prefill", pf.getNumItems(p.batch, p.qHeads),
               [&](Value w) { emitItem(w); });

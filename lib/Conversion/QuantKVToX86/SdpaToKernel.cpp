@@ -49,8 +49,7 @@ struct SdpaToFusedKernel : public OpConversionPattern<SdpaOp> {
       if (!tensor)
         return tensor;
       auto type = cast<RankedTensorType>(tensor.getType());
-      auto memrefType =
-          MemRefType::get(type.getShape(), type.getElementType());
+      auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
       return bufferization::ToBufferOp::create(rewriter, loc, memrefType,
                                                tensor, /*read_only=*/true);
     };
@@ -100,6 +99,7 @@ void mlir::quantkv::populateQuantKVToX86ConversionPatterns(
 void mlir::quantkv::populateX86KernelFinalizationPatterns(
     RewritePatternSet &patterns) {
   vector::populateVectorNarrowTypeRewritePatterns(patterns);
-  populateMathPolynomialApproximationPatterns(
-      patterns, [](StringRef name) { return name == "exp" || name == "math.exp"; });
+  populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+    return name == "exp" || name == "math.exp";
+  });
 }

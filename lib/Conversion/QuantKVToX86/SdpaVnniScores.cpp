@@ -1,0 +1,229 @@
+//===- SdpaVnniScores.cpp - int8 Q x K on vpdpbusd ------------------------===//
+//
+// Part of the quantkv project, under the Apache License v2.0 with LLVM
+// Exceptions.
+//
+//===----------------------------------------------------------------------===//
+//
+// int8 math scores on VNNI (KernelPlan::vnniScores): the s8 Q row against u8
+// (bias-flipped) K codes, int4 K as low/high nibble planes, either one key at a
+// time (lanes summed by the caller) or 16 keys at a time with K transposed in
+// registers (KernelPlan::vnniKeyColumns). Group scales and zero points are
+// applied to the exact i32 partial dot products.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SdpaEmitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::quantkv;
+
+Value SdpaEmitter::laneGroupVector(const CacheOperandPlan &cp, Value flat,
+                                   Value bi, Value hi, Value j, int64_t base,
+                                   int64_t epl, bool floatParam,
+                                   function_ref<Value(Value)> valueAt) {
+  int64_t span = p.lanes * epl;
+  int64_t g = cp.groupShape[3];
+  if (cp.alongD == ScaleAlongD::PerRow || g >= span)
+    return splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+  int64_t groups = span / g;
+  if (floatParam) {
+    Type elem = cast<MemRefType>(flat.getType()).getElementType();
+    Value v = toF32(vload(VectorType::get({groups}, elem), flat,
+                          {paramIndex(cp, bi, hi, j, cIdx(base))}));
+    SmallVector<int64_t> spread;
+    for (int64_t l = 0; l < p.lanes; ++l)
+      spread.push_back(l * epl / g);
+    return vector::ShuffleOp::create(b, loc, v, v, spread);
+  }
+  Value v = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base))));
+  for (int64_t first = g; first < span; first += g) {
+    SmallVector<bool> lanes;
+    for (int64_t l = 0; l < p.lanes; ++l)
+      lanes.push_back(epl * l >= first);
+    auto maskType = VectorType::get({p.lanes}, b.getI1Type());
+    Value mask = arith::ConstantOp::create(
+        b, loc, maskType, DenseElementsAttr::get(maskType, lanes));
+    Value s = splat(valueAt(paramIndex(cp, bi, hi, j, cIdx(base + first))));
+    v = arith::SelectOp::create(b, loc, mask, s, v);
+  }
+  return v;
+}
+
+SmallVector<Value> SdpaEmitter::vnniScores(Value bi, Value hkv, Value j,
+                                           Value qi8Buf, Value qslBuf,
+                                           Value qbBuf) {
+  const CacheOperandPlan &cp = p.key;
+  int64_t D = p.headDim;
+  Type i8 = b.getI8Type();
+  auto bytes64 = VectorType::get({64}, i8);
+  auto i32x16 = VectorType::get({p.lanes}, i32);
+  int64_t epl = vnniElemsPerLane(), span = p.lanes * epl;
+  int64_t chunks = D / span;
+  bool floatScale = isa<FloatType>(cp.scaleType);
+  // Operand vectors of each chunk: {lo, hi} planes, or the chunk itself.
+  SmallVector<SmallVector<Value, 2>> kc(chunks);
+  SmallVector<Value> scaleV, negZ;
+  Value nibbleBytes;
+  if (cp.storage == CacheStorage::Int4 && !p.vnniNibblePlanes) {
+    Value packed =
+        vload(VectorType::get({D / 2}, i8), buf.key, {bi, hkv, j, cIdx(0)});
+    if (cp.isSigned)
+      packed = arith::XOrIOp::create(
+          b, loc, packed,
+          splatInt(VectorType::get({D / 2}, i8), static_cast<int8_t>(0x88)));
+    Value nibbles = vector::BitCastOp::create(
+        b, loc, VectorType::get({D}, b.getIntegerType(4)), packed);
+    nibbleBytes =
+        arith::ExtUIOp::create(b, loc, VectorType::get({D}, i8), nibbles);
+  }
+  for (int64_t c = 0; c < chunks; ++c) {
+    if (p.vnniNibblePlanes) {
+      Value packed = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
+      // x + 8 of a two's complement nibble is x with its top bit flipped.
+      if (cp.isSigned)
+        packed = arith::XOrIOp::create(
+            b, loc, packed, splatInt(bytes64, static_cast<int8_t>(0x88)));
+      Value low = splatInt(bytes64, 0x0F);
+      kc[c].push_back(arith::AndIOp::create(b, loc, packed, low));
+      kc[c].push_back(arith::AndIOp::create(
+          b, loc, arith::ShRUIOp::create(b, loc, packed, splatInt(bytes64, 4)),
+          low));
+    } else if (nibbleBytes) {
+      kc[c].push_back(chunks == 1
+                          ? nibbleBytes
+                          : vector::ExtractStridedSliceOp::create(
+                                b, loc, bytes64, nibbleBytes,
+                                b.getI64ArrayAttr({c * 64}),
+                                b.getI64ArrayAttr({64}), b.getI64ArrayAttr({1}))
+                                .getResult());
+    } else {
+      Value bytes = vload(bytes64, buf.key, {bi, hkv, j, cIdx(c * 64)});
+      llvm::append_range(kc[c],
+                         vnniCodeOperands(bytes, /*int4=*/false, cp.isSigned));
+    }
+    scaleV.push_back(laneGroupVector(
+        cp, buf.keyScale, bi, hkv, j, c * span, epl, floatScale,
+        [&](Value l) { return loadScale(cp, buf.keyScale, l); }));
+    if (cp.hasZeroPoint)
+      negZ.push_back(
+          laneGroupVector(cp, buf.keyZeroPoint, bi, hkv, j, c * span, epl,
+                          false, [&](Value l) -> Value {
+                            return arith::NegFOp::create(
+                                b, loc, loadZeroPoint(cp, buf.keyZeroPoint, l));
+                          }));
+  }
+  Value zeroI = splatInt(i32x16, 0);
+  SmallVector<Value> sums;
+  for (int64_t r = 0; r < p.rowBlock; ++r) {
+    Value t;
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value acc = qbBuf ? vload(i32x16, qbBuf, {cIdx(r), cIdx(c * 16)}) : zeroI;
+      for (size_t pl = 0; pl < kc[c].size(); ++pl) {
+        Value q = vload(bytes64, qi8Buf, {cIdx(r), cIdx(c * span + pl * 64)});
+        acc = dpbusd(acc, kc[c][pl], q);
+      }
+      Value f = arith::SIToFPOp::create(b, loc, vecTy, acc);
+      if (!negZ.empty())
+        f = fma(negZ[c], vload(vecTy, qslBuf, {cIdx(r), cIdx(c * 16)}), f);
+      t = t ? fma(f, scaleV[c], t) : mul(f, scaleV[c]);
+    }
+    sums.push_back(t);
+  }
+  return sums;
+}
+
+SmallVector<Value> SdpaEmitter::transpose16(SmallVector<Value> m) {
+  for (int64_t h = 8; h >= 1; h /= 2) {
+    SmallVector<int64_t> first, second;
+    for (int64_t l = 0; l < 16; ++l) {
+      first.push_back((l & h) ? 16 + l - h : l);
+      second.push_back((l & h) ? 16 + l : l + h);
+    }
+    for (int64_t i = 0; i < 16; ++i) {
+      if (i & h)
+        continue;
+      Value a = m[i], c = m[i + h];
+      m[i] = vector::ShuffleOp::create(b, loc, a, c, first);
+      m[i + h] = vector::ShuffleOp::create(b, loc, a, c, second);
+    }
+  }
+  return m;
+}
+
+SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
+                                                 Value kvEndI32, Value qi8Buf,
+                                                 Value qgBuf) {
+  const CacheOperandPlan &cp = p.key;
+  const int64_t L = p.lanes, D = p.headDim;
+  Type i8 = b.getI8Type();
+  auto bytes64 = VectorType::get({64}, i8);
+  auto i32x16 = VectorType::get({L}, i32);
+  bool int4 = cp.storage == CacheStorage::Int4;
+  int64_t epd = int4 ? 8 : 4, span = 16 * epd, chunks = D / span;
+  int64_t NG = p.keyScaleGroups, groupLen = D / NG;
+  SmallVector<Value> scales =
+      paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j, kvEndI32, false);
+  SmallVector<Value> negZ;
+  if (cp.hasZeroPoint)
+    for (Value z :
+         paramsOfKeys(cp, NG, buf.keyZeroPoint, bi, hkv, j, kvEndI32, true)) {
+      if (!isa<FloatType>(getElementTypeOrSelf(z.getType())))
+        z = arith::SIToFPOp::create(b, loc, vecTy, z);
+      negZ.push_back(arith::NegFOp::create(b, loc, z));
+    }
+  SmallVector<Value> rowIdx;
+  for (int64_t k = 0; k < 16; ++k)
+    rowIdx.push_back(
+        arith::MinUIOp::create(b, loc, addi(j, cIdx(k)), cIdx(p.kvLen - 1)));
+  SmallVector<Value> score(p.rowBlock), acc(p.rowBlock);
+  for (int64_t c = 0; c < chunks; ++c) {
+    SmallVector<Value> rows;
+    for (int64_t k = 0; k < 16; ++k)
+      rows.push_back(vector::BitCastOp::create(
+          b, loc, i32x16,
+          vload(bytes64, buf.key, {bi, hkv, rowIdx[k], cIdx(c * 64)})));
+    SmallVector<Value> cols = transpose16(rows);
+    for (int64_t d = 0; d < 16; ++d) {
+      int64_t g = NG == 1 ? 0 : (c * span + d * epd) / groupLen;
+      Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
+      SmallVector<Value> planes = vnniCodeOperands(col, int4, cp.isSigned);
+      for (int64_t r = 0; r < p.rowBlock; ++r) {
+        if (!acc[r])
+          acc[r] = vector::BroadcastOp::create(b, loc, i32x16,
+                                               load(qgBuf, {cIdx(r), cIdx(g)}));
+        for (size_t pl = 0; pl < planes.size(); ++pl) {
+          // Dword d of the Q plane (even / odd elements for int4).
+          Value qw = vector::ExtractOp::create(
+              b, loc,
+              vector::BitCastOp::create(
+                  b, loc, VectorType::get({1}, i32),
+                  vload(VectorType::get({4}, i8), qi8Buf,
+                        {cIdx(r), cIdx(c * span + pl * 64 + 4 * d)})),
+              ArrayRef<int64_t>{0});
+          Value qOp = vector::BitCastOp::create(
+              b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));
+          acc[r] = dpbusd(acc[r], planes[pl], qOp);
+        }
+      }
+      // Last dword of a group: fold the group into the f32 scores.
+      if ((c * span + (d + 1) * epd) % groupLen != 0)
+        continue;
+      for (int64_t r = 0; r < p.rowBlock; ++r) {
+        Value f = arith::SIToFPOp::create(b, loc, vecTy, acc[r]);
+        if (!negZ.empty())
+          f = fma(negZ[g],
+                  splat(toF32(arith::SIToFPOp::create(
+                      b, loc, f32, load(qgBuf, {cIdx(r), cIdx(NG + g)})))),
+                  f);
+        score[r] = score[r] ? fma(f, scales[g], score[r]) : mul(f, scales[g]);
+        acc[r] = Value();
+      }
+    }
+  }
+  return score;
+}
