@@ -68,6 +68,47 @@ dotChains(long iters) {
   return _mm512_reduce_add_ps(s);
 }
 
+__attribute__((target("avx512f,avx512vnni"), noinline)) float
+vnniChains(long iters) {
+  __m512i acc[kChains];
+  for (int c = 0; c < kChains; ++c)
+    acc[c] = _mm512_set1_epi32(c);
+  __m512i x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(-5);
+  for (long i = 0; i < iters; ++i) {
+    for (int c = 0; c < kChains; ++c)
+      acc[c] = _mm512_dpbusd_epi32(acc[c], x, y);
+    __asm__ volatile("" : "+v"(x));
+  }
+  __m512i s = acc[0];
+  for (int c = 1; c < kChains; ++c)
+    s = _mm512_add_epi32(s, acc[c]);
+  return static_cast<float>(_mm512_reduce_add_epi32(s));
+}
+
+float runChains(PeakKind kind, long iters) {
+  switch (kind) {
+  case PeakKind::F32Fma:
+    return fmaChains(iters);
+  case PeakKind::Bf16Dot:
+    return dotChains(iters);
+  case PeakKind::Int8Dot:
+    return vnniChains(iters);
+  }
+  return 0;
+}
+
+double opsPerInstruction(PeakKind kind) {
+  switch (kind) {
+  case PeakKind::F32Fma:
+    return 32;
+  case PeakKind::Bf16Dot:
+    return 64;
+  case PeakKind::Int8Dot:
+    return 128;
+  }
+  return 0;
+}
+
 } // namespace
 
 PeakResult mlir::quantkv::bench::measurePeak(PeakKind kind, int threads,
@@ -76,8 +117,7 @@ PeakResult mlir::quantkv::bench::measurePeak(PeakKind kind, int threads,
   auto once = [&] {
 #pragma omp parallel num_threads(threads)
     {
-      float r =
-          kind == PeakKind::F32Fma ? fmaChains(kIters) : dotChains(kIters);
+      float r = runChains(kind, kIters);
 #pragma omp atomic
       sink += r;
     }
@@ -93,8 +133,7 @@ PeakResult mlir::quantkv::bench::measurePeak(PeakKind kind, int threads,
   std::sort(times.begin(), times.end());
   PeakResult r;
   r.bestUs = times.front();
-  double perInstr = kind == PeakKind::F32Fma ? 32.0 : 64.0;
-  r.flops = perInstr * kChains * double(kIters) * threads;
+  r.flops = opsPerInstruction(kind) * kChains * double(kIters) * threads;
   r.gflops = r.flops / r.bestUs / 1e3;
   return r;
 }

@@ -16,6 +16,9 @@ enum class PeakKind {
   /// vdpbf16ps zmm: 16 f32 lanes, each accumulating one bf16 pair
   /// (2 multiplies + 2 adds): 64 flops per instruction.
   Bf16Dot,
+  /// vpdpbusd zmm: 16 i32 lanes, each accumulating four u8 x s8 products
+  /// (4 multiplies + 4 adds): 128 integer ops per instruction.
+  Int8Dot,
 };
 
 struct PeakResult {

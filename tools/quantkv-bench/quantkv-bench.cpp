@@ -210,11 +210,15 @@ std::vector<BenchCase> buildSuite(const Options &opts) {
   return cases;
 }
 
-/// 2 x (Q.K + P.V) multiply-adds over the visible (causal) part.
 bool hostHasAvx512Bf16() {
   return llvm::sys::getHostCPUFeatures().lookup("avx512bf16");
 }
 
+bool hostHasAvx512Vnni() {
+  return llvm::sys::getHostCPUFeatures().lookup("avx512vnni");
+}
+
+/// 2 x (Q.K + P.V) multiply-adds over the visible (causal) part.
 double attentionFlops(const SdpaConfig &c) {
   double visible = 0;
   for (int64_t i = 0; i < c.qLen; ++i) {
@@ -534,14 +538,20 @@ int main(int argc, char **argv) {
   // rate seen for a thread count is the peak.
   std::map<std::pair<std::string, int>, double> peaks; // (impl, threads)
   auto measurePeaks = [&](int threads) {
-    for (auto [kind, impl] : {std::pair{PeakKind::F32Fma, "peak_f32"},
-                              std::pair{PeakKind::Bf16Dot, "peak_bf16"}}) {
-      if (kind == PeakKind::Bf16Dot && !hostHasAvx512Bf16())
+    struct Probe {
+      PeakKind kind;
+      const char *impl, *instruction;
+    };
+    for (Probe probe : {Probe{PeakKind::F32Fma, "peak_f32", "vfmadd231ps_zmm"},
+                        Probe{PeakKind::Bf16Dot, "peak_bf16", "vdpbf16ps_zmm"},
+                        Probe{PeakKind::Int8Dot, "peak_int8", "vpdpbusd_zmm"}}) {
+      auto [kind, impl, instruction] = probe;
+      if ((kind == PeakKind::Bf16Dot && !hostHasAvx512Bf16()) ||
+          (kind == PeakKind::Int8Dot && !hostHasAvx512Vnni()))
         continue;
       PeakResult pr = measurePeak(kind, threads, opts.warmup, opts.repeats);
       Measurement m;
-      m.caseName = kind == PeakKind::F32Fma ? "vfmadd231ps_zmm"
-                                            : "vdpbf16ps_zmm";
+      m.caseName = instruction;
       m.impl = impl;
       m.threads = threads;
       m.medianUs = pr.bestUs; // best of the repeats (see PeakResult)
