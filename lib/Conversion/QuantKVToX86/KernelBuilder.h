@@ -65,6 +65,10 @@ protected:
   Value maxf(Value x, Value y);
   /// max of values known not to be NaN (vmaxps, no NaN/sign-of-zero fixups).
   Value fastMax(Value x, Value y);
+  /// e^x of an f32 vector whose lanes are <= 0 or -inf (softmax terms
+  /// x - max): 2^round(t) times a degree-6 polynomial in the fraction,
+  /// t = x log2(e); relative error below 2e-7, exactly 0 for t < -125.
+  Value expNonPositive(Value x);
   Value addi(Value x, Value y);
   Value muli(Value x, Value y);
   Value minsi(Value x, Value y);

@@ -144,37 +144,6 @@ private:
                    });
   }
 
-  /// e^x for the softmax, where x <= 0 or -inf: t = x log2(e) = n + f with
-  /// n = round(t), |f| <= 1/2; 2^f by its degree-6 Taylor polynomial
-  /// (relative error below 2e-7, far inside the f32 tolerance), times 2^n
-  /// written into the exponent bits. t < -125 gives exactly 0, so masked
-  /// keys contribute nothing and no denormal reaches P x V (an FMA on a
-  /// denormal takes a microcode assist). 16 vector ops against about 27 for
-  /// the generic polynomial expansion of math.exp.
-  Value expNonPositive(Value x) {
-    Value t =
-        maxf(mul(x, splat(cF32(1.4426950408889634))), splat(cF32(-127.0)));
-    Value n = math::RoundEvenOp::create(b, loc, t);
-    Value f = sub(t, n);
-    double ln2 = 0.6931471805599453, coef = 1.0;
-    SmallVector<double> c;
-    for (int k = 0; k <= 6; ++k) {
-      c.push_back(coef);
-      coef *= ln2 / (k + 1);
-    }
-    Value poly = splat(cF32(c[6]));
-    for (int k = 5; k >= 0; --k)
-      poly = fma(poly, f, splat(cF32(c[k])));
-    Value ni = arith::FPToSIOp::create(b, loc, i32VecTy, n);
-    Value bits = arith::ShLIOp::create(b, loc, addi(ni, splat(cI32(127))),
-                                       splat(cI32(23)));
-    Value scale = arith::BitcastOp::create(b, loc, vecTy, bits);
-    Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, t,
-                                       splat(cF32(-125.0)));
-    return arith::SelectOp::create(b, loc, tiny, splat(cF32(0.0)),
-                                   mul(poly, scale));
-  }
-
   void prepareQueryRow(Value qRow, Value bi, Value hq, Value hkv, Value i,
                        Value m, Value qT, Value stats);
   void dequantizeTile(Value bi, Value hkv, Value j0, Value n, Value kTile,

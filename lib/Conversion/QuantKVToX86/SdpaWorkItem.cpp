@@ -326,7 +326,8 @@ void SdpaEmitter::softmaxTile(const WorkItem &it, Value j0) {
     Value mUseV = splat(mUse);
     Value psum;
     for (int64_t c = 0; c < tVecs; ++c) {
-      Value e = math::ExpOp::create(b, loc, sub(s[c], mUseV));
+      // s <= mUse (or both -inf): the softmax exp of the prefill kernel.
+      Value e = expNonPositive(sub(s[c], mUseV));
       psum = psum ? add(psum, e) : e;
       vstore(roundToMathMode(e), it.sBuf, {cr, cIdx(c * L)});
     }
