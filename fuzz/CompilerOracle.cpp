@@ -25,6 +25,7 @@
 #include "quantkv/InitAllDialects.h"
 #include "quantkv/InitAllPasses.h"
 #include "quantkv/Pipelines/Pipelines.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -101,20 +102,20 @@ llvm::StringRef skipLexerSpace(llvm::StringRef text) {
   return text.ltrim(llvm::StringRef(" \t\n\r\0", 5));
 }
 
-/// True when `text` starts with a DenseI64ArrayAttr body that parses:
-/// `[` small decimal integers separated by commas `]`.
-bool isPlainI64List(llvm::StringRef text) {
+/// True when `text` starts with `[` elements separated by commas `]`, where
+/// `consumeElement` drops one element from the front of its argument and
+/// fails on anything else.
+bool isPlainList(llvm::StringRef text,
+                 llvm::function_ref<bool(llvm::StringRef &)> consumeElement) {
   if (!text.consume_front("["))
     return false;
   text = skipLexerSpace(text);
   if (text.consume_front("]"))
     return true;
   while (true) {
-    text.consume_front("-");
-    size_t digits = text.find_first_not_of("0123456789");
-    if (digits == 0 || digits == llvm::StringRef::npos || digits > 18)
+    if (!consumeElement(text))
       return false;
-    text = skipLexerSpace(text.drop_front(digits));
+    text = skipLexerSpace(text);
     if (text.consume_front("]"))
       return true;
     if (!text.consume_front(","))
@@ -123,27 +124,29 @@ bool isPlainI64List(llvm::StringRef text) {
   }
 }
 
-/// True when `text` starts with `[` double-quoted strings (no escapes)
-/// separated by commas `]`.
-bool isPlainStringList(llvm::StringRef text) {
-  if (!text.consume_front("["))
-    return false;
-  text = skipLexerSpace(text);
-  if (text.consume_front("]"))
+/// A DenseI64ArrayAttr body that parses: `[` small decimal integers `]`.
+bool isPlainI64List(llvm::StringRef text) {
+  return isPlainList(text, [](llvm::StringRef &t) {
+    t.consume_front("-");
+    size_t digits = t.find_first_not_of("0123456789");
+    if (digits == 0 || digits == llvm::StringRef::npos || digits > 18)
+      return false;
+    t = t.drop_front(digits);
     return true;
-  while (true) {
-    if (!text.consume_front("\""))
+  });
+}
+
+/// `[` double-quoted strings without escapes `]`.
+bool isPlainStringList(llvm::StringRef text) {
+  return isPlainList(text, [](llvm::StringRef &t) {
+    if (!t.consume_front("\""))
       return false;
-    size_t end = text.find_first_of("\"\\\n");
-    if (end == llvm::StringRef::npos || text[end] != '"')
+    size_t end = t.find_first_of("\"\\\n");
+    if (end == llvm::StringRef::npos || t[end] != '"')
       return false;
-    text = skipLexerSpace(text.drop_front(end + 1));
-    if (text.consume_front("]"))
-      return true;
-    if (!text.consume_front(","))
-      return false;
-    text = skipLexerSpace(text);
-  }
+    t = t.drop_front(end + 1);
+    return true;
+  });
 }
 
 /// True when `source` may hit a crash of upstream MLIR 22 that no quantkv
@@ -168,8 +171,7 @@ bool hitsKnownUpstreamCrash(llvm::StringRef source) {
   for (size_t pos = source.find("iterator_types"); pos != llvm::StringRef::npos;
        pos = source.find("iterator_types", pos + 1)) {
     llvm::StringRef rest = skipLexerSpace(source.drop_front(pos + 14));
-    if (rest.consume_front("=") &&
-        skipLexerSpace(rest).starts_with("[") &&
+    if (rest.consume_front("=") && skipLexerSpace(rest).starts_with("[") &&
         !isPlainStringList(skipLexerSpace(rest)))
       return true;
   }

@@ -542,9 +542,10 @@ int main(int argc, char **argv) {
       PeakKind kind;
       const char *impl, *instruction;
     };
-    for (Probe probe : {Probe{PeakKind::F32Fma, "peak_f32", "vfmadd231ps_zmm"},
-                        Probe{PeakKind::Bf16Dot, "peak_bf16", "vdpbf16ps_zmm"},
-                        Probe{PeakKind::Int8Dot, "peak_int8", "vpdpbusd_zmm"}}) {
+    for (Probe probe :
+         {Probe{PeakKind::F32Fma, "peak_f32", "vfmadd231ps_zmm"},
+          Probe{PeakKind::Bf16Dot, "peak_bf16", "vdpbf16ps_zmm"},
+          Probe{PeakKind::Int8Dot, "peak_int8", "vpdpbusd_zmm"}}) {
       auto [kind, impl, instruction] = probe;
       if ((kind == PeakKind::Bf16Dot && !hostHasAvx512Bf16()) ||
           (kind == PeakKind::Int8Dot && !hostHasAvx512Vnni()))

@@ -290,8 +290,8 @@ mlir::quantkv::matchAttention(linalg::LinalgOp outputOp, std::string &why) {
   if (float scale = static_cast<float>(match.scale);
       !std::isfinite(scale) || scale == 0.0f) {
     why.clear();
-    llvm::raw_string_ostream(why)
-        << "the folded scale " << match.scale << " is not a finite non-zero f32";
+    llvm::raw_string_ostream(why) << "the folded scale " << match.scale
+                                  << " is not a finite non-zero f32";
     return failure();
   }
   if (failed(checkStorageMap(*key, *scoreDims, scoreDims->n, scoreDims->k,
