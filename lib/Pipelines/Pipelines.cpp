@@ -96,6 +96,7 @@ void mlir::quantkv::buildCpuPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {
   QuantKVLowerToX86PassOptions x86;
   x86.enableAmx = options.enableAmx;
+  x86.cpuFeatures = options.cpuFeatures;
   pm.addPass(createQuantKVFuseSdpaPass());
   pm.addPass(createQuantKVLowerToX86Pass(x86));
   if (options.emulateAmx)

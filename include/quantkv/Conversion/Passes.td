@@ -73,6 +73,11 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            "Prefill bf16 math on vdpbf16ps (pair layouts) instead of f32 "
            "FMAs on bf16-rounded values (slower where vdpbf16ps issues at "
            "a quarter of the FMA rate)">,
+    Option<"cpuFeatures", "cpu-features", "std::string", /*default=*/"\"\"",
+           "Edits of the host's CPU features that decide which instructions "
+           "the kernel calls, in llc -mattr syntax (e.g. "
+           "\"-avx512vbmi,-gfni\"): the kernel then runs on a CPU with the "
+           "resulting features">,
   ];
 }
 

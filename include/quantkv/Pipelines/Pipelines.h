@@ -34,6 +34,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "tile ops emulated by scalar loops "
                      "(quantkv-emulate-amx), whatever the CPU"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> cpuFeatures{
+      *this, "cpu-features",
+      llvm::cl::desc("Edits of the host's CPU features for the x86 kernel "
+                     "(quantkv-lower-to-x86 cpu-features), e.g. "
+                     "\"-avx512vbmi,-gfni\""),
+      llvm::cl::init("")};
 };
 
 /// quantkv-cpu-pipeline: quantkv-fuse-sdpa, quantkv-lower-to-x86, then the

@@ -210,12 +210,10 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   plan.vnniScores =
       options.hasVnni && plan.mathMode == MathMode::int8 &&
       k.storage != CacheStorage::Float && !k.tokenInvariant &&
-      (k.alongD == ScaleAlongD::PerRow ||
-       k.alongD == ScaleAlongD::PerVector) &&
+      (k.alongD == ScaleAlongD::PerRow || k.alongD == ScaleAlongD::PerVector) &&
       plan.headDim % 64 == 0;
 
-  plan.vnniNibblePlanes = plan.vnniScores &&
-                          k.storage == CacheStorage::Int4 &&
+  plan.vnniNibblePlanes = plan.vnniScores && k.storage == CacheStorage::Int4 &&
                           plan.headDim % 128 == 0;
 
   plan.vnniKeyColumns =
@@ -227,11 +225,13 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&
                     !(k.quantized && k.tokenInvariant) &&
                     plan.headDim % 32 == 0;
+  plan.useVpermb = options.hasAvx512Vbmi;
+  plan.useGfni = options.hasGfni;
 
   // Tiling. Rows of one K/V head are blocked so that each unpacked K/V row
   // serves the whole block from registers.
-  plan.kvTile = std::max<int64_t>(
-      plan.lanes, llvm::alignTo(options.kvTile, plan.lanes));
+  plan.kvTile =
+      std::max<int64_t>(plan.lanes, llvm::alignTo(options.kvTile, plan.lanes));
   plan.rowBlock = largestDivisorAtMost(plan.rowsPerKVHead, options.maxRowBlock);
   plan.numRowBlocks = plan.rowsPerKVHead / plan.rowBlock;
   int64_t valueVectors = plan.valueHeadDim / plan.lanes;
@@ -270,12 +270,10 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
     int64_t rowBytes = v.storage == CacheStorage::Int4 ? plan.valueHeadDim / 2
                                                        : plan.valueHeadDim;
     int64_t block = v.storage == CacheStorage::Int4 ? 32 : 16;
-    bool scaleOk =
-        v.tokenInvariant ||
-        (v.groupShape[2] == 1 &&
-         (v.alongD == ScaleAlongD::PerRow ||
-          (v.alongD == ScaleAlongD::PerVector &&
-           v.groupShape[3] % block == 0)));
+    bool scaleOk = v.tokenInvariant || (v.groupShape[2] == 1 &&
+                                        (v.alongD == ScaleAlongD::PerRow ||
+                                         (v.alongD == ScaleAlongD::PerVector &&
+                                          v.groupShape[3] % block == 0)));
     auto zpInt = dyn_cast_or_null<IntegerType>(v.zeroPointType);
     bool zpOk = !v.hasZeroPoint || v.tokenInvariant ||
                 (zpInt && !v.zeroPointPacked && zpInt.getWidth() <= 8);
@@ -290,11 +288,10 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
     int64_t columns = (v.storage == CacheStorage::Int4 ? plan.valueHeadDim / 2
                                                        : plan.valueHeadDim) /
                       16;
-    plan.vnniRowsPerPass =
-        largestDivisorAtMost(plan.rowBlock, std::max<int64_t>(1, 16 / perColumn));
+    plan.vnniRowsPerPass = largestDivisorAtMost(
+        plan.rowBlock, std::max<int64_t>(1, 16 / perColumn));
     plan.vnniColumnsPerPass = largestDivisorAtMost(
-        columns,
-        std::max<int64_t>(1, 16 / (perColumn * plan.vnniRowsPerPass)));
+        columns, std::max<int64_t>(1, 16 / (perColumn * plan.vnniRowsPerPass)));
     // int4 accumulators hold even/odd planes of each 32-element block.
     plan.value.splitNibbles = v.storage == CacheStorage::Int4;
     plan.valueTileInScratch = false;
@@ -304,8 +301,9 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   int64_t items = plan.batch * plan.kvHeads * plan.numRowBlocks;
   int64_t splits = 1;
   if (items < options.targetParallelism)
-    splits = std::min<int64_t>(llvm::divideCeil(options.targetParallelism, items),
-                      std::max<int64_t>(1, plan.kvLen / options.minSplitLen));
+    splits = std::min<int64_t>(
+        llvm::divideCeil(options.targetParallelism, items),
+        std::max<int64_t>(1, plan.kvLen / options.minSplitLen));
   plan.splitLen =
       llvm::alignTo(llvm::divideCeil(plan.kvLen, splits), plan.kvTile);
   plan.numSplits = llvm::divideCeil(plan.kvLen, plan.splitLen);

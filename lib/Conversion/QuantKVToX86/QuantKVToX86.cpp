@@ -16,13 +16,13 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "llvm/TargetParser/Host.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 #include "quantkv/Conversion/QuantKVToLinalg/QuantKVToLinalg.h"
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 #include "quantkv/Conversion/Utils/StorageTypeConverter.h"
 #include "quantkv/Dialect/QuantKV/IR/QuantKVDialect.h"
+#include "llvm/TargetParser/Host.h"
 
 namespace mlir::quantkv {
 #define GEN_PASS_DEF_QUANTKVLOWERTOX86PASS
@@ -50,10 +50,16 @@ struct QuantKVLowerToX86Pass
     options.enableAmx = enableAmx;
     options.prefillMinQueryLen = prefillMinQueryLen;
     options.prefillBf16Dot = prefillBf16Dot;
-    // The JIT compiles for the host, so the host decides the instructions.
+    // The JIT compiles for the host, so the host decides the instructions;
+    // `cpu-features` edits that set (ahead-of-time builds for another CPU,
+    // tests of the fallbacks).
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    if (failed(applyFeatureEdits(features)))
+      return signalPassFailure();
     options.hasVnni = features.lookup("avx512vnni");
     options.hasAvx512Bf16 = features.lookup("avx512bf16");
+    options.hasAvx512Vbmi = features.lookup("avx512vbmi");
+    options.hasGfni = features.lookup("gfni");
     if (kvTile <= 0) {
       getOperation().emitError("kv-tile must be positive, got ")
           << static_cast<int64_t>(kvTile);
@@ -62,12 +68,11 @@ struct QuantKVLowerToX86Pass
 
     StorageTypeConverter converter;
     ConversionTarget target(*ctx);
-    target.addLegalDialect<arith::ArithDialect, math::MathDialect,
-                           memref::MemRefDialect, scf::SCFDialect,
-                           vector::VectorDialect, tensor::TensorDialect,
-                           bufferization::BufferizationDialect,
-                           linalg::LinalgDialect, x86vector::X86VectorDialect,
-                           amx::AMXDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, math::MathDialect, memref::MemRefDialect,
+        scf::SCFDialect, vector::VectorDialect, tensor::TensorDialect,
+        bufferization::BufferizationDialect, linalg::LinalgDialect,
+        x86vector::X86VectorDialect, amx::AMXDialect>();
     // The reference patterns lower whatever the kernel declines, so the
     // target is theirs (quantkv ops and tensor ops on quantized storage
     // illegal, the rest legal).
@@ -89,6 +94,29 @@ struct QuantKVLowerToX86Pass
     populateX86KernelFinalizationPatterns(finalization);
     if (failed(applyPatternsGreedily(getOperation(), std::move(finalization))))
       return signalPassFailure();
+  }
+
+  /// Applies the comma-separated `+feature` / `-feature` edits of the
+  /// `cpu-features` option (llc -mattr syntax) to `features`.
+  LogicalResult applyFeatureEdits(llvm::StringMap<bool> &features) {
+    SmallVector<StringRef> edits;
+    StringRef(cpuFeatures)
+        .split(edits, ',', /*MaxSplit=*/-1,
+               /*KeepEmpty=*/false);
+    for (StringRef edit : edits) {
+      edit = edit.trim();
+      if (edit.size() < 2 || (edit[0] != '+' && edit[0] != '-')) {
+        // (Not the module's emitError: the problem is the option, and the
+        // note with the whole module would bury it.)
+        mlir::emitError(getOperation().getLoc(),
+                        "cpu-features: expected '+feature' or '-feature', "
+                        "got '")
+            << edit << "'";
+        return failure();
+      }
+      features[edit.drop_front()] = edit[0] == '+';
+    }
+    return success();
   }
 };
 } // namespace

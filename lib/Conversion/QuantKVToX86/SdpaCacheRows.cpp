@@ -217,6 +217,19 @@ SdpaEmitter::loadDequantized(const CacheOperandPlan &cp, Value mem,
   return vecs;
 }
 
+Value SdpaEmitter::blockRow(Value j, int64_t k, int64_t blockKeys) {
+  Value row = addi(j, cIdx(k));
+  if (p.kvLen % blockKeys == 0)
+    return row;
+  return arith::MinUIOp::create(b, loc, row, cIdx(p.kvLen - 1));
+}
+
+Value SdpaEmitter::prefetchBlockStart(Value ahead, int64_t blockKeys) {
+  if (p.kvLen < blockKeys)
+    return Value();
+  return arith::MinUIOp::create(b, loc, ahead, cIdx(p.kvLen - blockKeys));
+}
+
 void SdpaEmitter::prefetchRow(const CacheOperandPlan &cp, Value mem,
                               Value scaleFlat, Value bi, Value hi, Value j,
                               int64_t dim) {

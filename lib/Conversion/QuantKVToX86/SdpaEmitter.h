@@ -200,6 +200,19 @@ private:
                                      Value hi, Value j, int64_t firstVec,
                                      int64_t numVecs);
 
+  /// Key j + k of a block of `blockKeys` keys whose first key j is a multiple
+  /// of `blockKeys` and lies before the end of the cache: clamped to the last
+  /// cache row only when the cache length is not a multiple of `blockKeys`
+  /// (otherwise the whole block is in the cache, statically).
+  Value blockRow(Value j, int64_t k, int64_t blockKeys);
+
+  /// The first of `blockKeys` consecutive rows to prefetch from `ahead` on,
+  /// moved back so that the whole block lies in the cache: one clamp per
+  /// block instead of one per row (a prefetch near the end may cover rows
+  /// already read, which costs nothing). Null when the cache is shorter
+  /// than a block (the caller clamps each row).
+  Value prefetchBlockStart(Value ahead, int64_t blockKeys);
+
   /// Prefetches every cache line of token j of a cache operand (and its
   /// token-varying scale entry).
   void prefetchRow(const CacheOperandPlan &cp, Value mem, Value scaleFlat,
@@ -230,7 +243,8 @@ private:
   /// The low and high nibbles of 64 packed int4 bytes as u8 codes (signed
   /// codes biased by +8: the nibble's top bit flipped): the low plane is an
   /// and/xor (one vpternlog), the high plane one vgf2p8affineqb (bit matrix
-  /// of a logical shift right by 4, xor constant 8 for the bias).
+  /// of a logical shift right by 4, xor constant 8 for the bias), or a shift
+  /// and an and/xor without GFNI.
   std::pair<Value, Value> nibblePlanes(Value bytes, bool isSigned);
 
   /// The u8 vpdpbusd operands of 64 bytes of K or V codes: int4 as its low
@@ -284,7 +298,7 @@ private:
                                 Value qslBuf, Value qbBuf);
 
   /// Transposes 16 vectors of 16 x i32 (row i lane l -> row l lane i) in
-  /// four butterfly stages of two-source shuffles (64 shuffles).
+  /// four stages of single-instruction shuffles (64 shuffles).
   SmallVector<Value> transpose16(SmallVector<Value> m);
 
   /// int8 math, VNNI scores of the 16 keys j .. j + 15 for every row of the
@@ -334,14 +348,15 @@ private:
                  Value hkv, Value j0, Value kvEndI32);
 
   /// acc = acc * corr + P x V for the tile on VNNI. Four consecutive V rows
-  /// are transposed bytewise in registers (two levels of two-source byte
-  /// shuffles, vpermt2b): transposed column u lane m holds byte 16u + m of
-  /// the four rows, i.e. one i32 lane per element (int8) or per nibble pair
-  /// (int4, split into low/high planes: elements 32u + 2m and 32u + 2m + 1,
-  /// the even/odd plane layout of the accumulators). vpdpbusd multiplies the
-  /// u8 codes with the broadcast s8 halves of P of the same 4 keys. The
-  /// int32 tile sums 128 acc_hi + acc_lo + correction are exact; they are
-  /// converted and folded into the f32 accumulators once per tile.
+  /// are transposed bytewise in registers (the four 16-byte slices of a
+  /// column in one register, one vpermb): transposed column u lane m holds
+  /// byte 16u + m of the four rows, i.e. one i32 lane per element (int8) or
+  /// per nibble pair (int4, split into low/high planes: elements 32u + 2m
+  /// and 32u + 2m + 1, the even/odd plane layout of the accumulators).
+  /// vpdpbusd multiplies the u8 codes with the broadcast s8 halves of P of
+  /// the same 4 keys. The int32 tile sums 128 acc_hi + acc_lo + correction
+  /// are exact; they are converted and folded into the f32 accumulators once
+  /// per tile.
   void vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf, Value stats,
               Value cCorr, Value bi, Value hkv, Value j0, Value n);
 

@@ -78,6 +78,13 @@ std::pair<Value, Value> SdpaEmitter::nibblePlanes(Value bytes, bool isSigned) {
   Value lo = arith::AndIOp::create(b, loc, bytes, splatInt(bytes64, 0x0F));
   if (isSigned)
     lo = arith::XOrIOp::create(b, loc, lo, splatInt(bytes64, 0x08));
+  if (!p.useGfni) {
+    Value hi =
+        arith::ShRUIOp::create(b, loc, bytes, splatInt(bytes64, 4)).getResult();
+    if (isSigned)
+      hi = arith::XOrIOp::create(b, loc, hi, splatInt(bytes64, 0x08));
+    return {lo, hi};
+  }
   // Row i of the matrix (byte 7 - i of each qword) selects the source
   // bits of result bit i: bit i + 4 for i < 4, none above.
   SmallVector<int8_t> rows = {0,    0,    0,   0, static_cast<int8_t>(0x80),

@@ -117,13 +117,23 @@ void SdpaEmitter::scoreTile(const WorkItem &it, Value j0, Value n) {
       auto clampRow = [&](Value r) {
         return arith::MinUIOp::create(b, loc, r, cIdx(p.kvLen - 1));
       };
+      // Row k of the block of L rows from `ahead` on, inside the cache.
+      auto blockRows = [&](Value ahead) {
+        Value first = prefetchBlockStart(ahead, L);
+        return [=](int64_t k) {
+          Value row = first ? first : ahead;
+          row = addi(row, cIdx(k));
+          return first ? row : clampRow(row);
+        };
+      };
+      auto kRow = blockRows(kAhead);
+      // (With VNNI P x V, its own loop prefetches the next tile's V.)
+      auto vRow = blockRows(p.vnniValues ? kAhead : vAhead);
       for (int64_t k = 0; k < L; ++k) {
-        prefetchRow(ck, buf.key, Value(), it.bi, it.hkv,
-                    clampRow(addi(kAhead, cIdx(k))), p.headDim);
-        // (With VNNI P x V, its own loop prefetches the next tile's V.)
+        prefetchRow(ck, buf.key, Value(), it.bi, it.hkv, kRow(k), p.headDim);
         if (!p.vnniValues)
-          prefetchRow(p.value, buf.value, Value(), it.bi, it.hkv,
-                      clampRow(addi(vAhead, cIdx(k))), p.valueHeadDim);
+          prefetchRow(p.value, buf.value, Value(), it.bi, it.hkv, vRow(k),
+                      p.valueHeadDim);
       }
       auto prefetchScales = [&](const CacheOperandPlan &cp, Value flat,
                                 int64_t groups, Value ahead) {

@@ -138,19 +138,52 @@ SmallVector<Value> SdpaEmitter::vnniScores(Value bi, Value hkv, Value j,
 }
 
 SmallVector<Value> SdpaEmitter::transpose16(SmallVector<Value> m) {
-  for (int64_t h = 8; h >= 1; h /= 2) {
-    SmallVector<int64_t> first, second;
-    for (int64_t l = 0; l < 16; ++l) {
-      first.push_back((l & h) ? 16 + l - h : l);
-      second.push_back((l & h) ? 16 + l : l + h);
-    }
-    for (int64_t i = 0; i < 16; ++i) {
-      if (i & h)
-        continue;
-      Value a = m[i], c = m[i + h];
-      m[i] = vector::ShuffleOp::create(b, loc, a, c, first);
-      m[i + h] = vector::ShuffleOp::create(b, loc, a, c, second);
-    }
+  // Each stage's masks are single in-lane or 128-bit-block instructions
+  // (vpunpck{l,h}dq, vpunpck{l,h}qdq, vshufi64x2) rather than two-source
+  // permutes: they need no index registers and do not overwrite a source.
+  auto shuffle = [&](Value x, Value y, function_ref<int64_t(int64_t)> src) {
+    SmallVector<int64_t> mask;
+    for (int64_t l = 0; l < 16; ++l)
+      mask.push_back(src(l));
+    return vector::ShuffleOp::create(b, loc, x, y, mask).getResult();
+  };
+  // Within each 128-bit block, interleave the low (or high) halves of x and
+  // y in units of `width` dwords (1: vpunpck*dq, 2: vpunpck*qdq).
+  auto unpack = [&](Value x, Value y, int64_t width, bool high) {
+    return shuffle(x, y, [&](int64_t l) {
+      int64_t k = l % 4;
+      int64_t fromY = (k / width) % 2 ? 16 : 0;
+      int64_t elem = (high ? 2 : 0) + k % width + k / (2 * width) * width;
+      return fromY + 4 * (l / 4) + elem;
+    });
+  };
+  // Blocks 0, 2 (even) or 1, 3 (odd) of x, then of y.
+  auto blocks = [&](Value x, Value y, bool odd) {
+    return shuffle(x, y, [&](int64_t l) {
+      int64_t k = l / 4;
+      return (k / 2) * 16 + (2 * (k % 2) + (odd ? 1 : 0)) * 4 + l % 4;
+    });
+  };
+  SmallVector<Value> t(16), u(16);
+  for (int64_t i = 0; i < 16; i += 2) {
+    t[i] = unpack(m[i], m[i + 1], 1, false);
+    t[i + 1] = unpack(m[i], m[i + 1], 1, true);
+  }
+  for (int64_t i = 0; i < 16; i += 4) {
+    u[i] = unpack(t[i], t[i + 2], 2, false);
+    u[i + 1] = unpack(t[i], t[i + 2], 2, true);
+    u[i + 2] = unpack(t[i + 1], t[i + 3], 2, false);
+    u[i + 3] = unpack(t[i + 1], t[i + 3], 2, true);
+  }
+  for (int64_t i = 0; i < 4; ++i) {
+    t[i] = blocks(u[i], u[i + 4], false);
+    t[i + 4] = blocks(u[i], u[i + 4], true);
+    t[i + 8] = blocks(u[i + 8], u[i + 12], false);
+    t[i + 12] = blocks(u[i + 8], u[i + 12], true);
+  }
+  for (int64_t i = 0; i < 8; ++i) {
+    m[i] = blocks(t[i], t[i + 8], false);
+    m[i + 8] = blocks(t[i], t[i + 8], true);
   }
   return m;
 }
@@ -178,9 +211,11 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
     }
   SmallVector<Value> rowIdx;
   for (int64_t k = 0; k < 16; ++k)
-    rowIdx.push_back(
-        arith::MinUIOp::create(b, loc, addi(j, cIdx(k)), cIdx(p.kvLen - 1)));
-  SmallVector<Value> score(p.rowBlock), acc(p.rowBlock);
+    rowIdx.push_back(blockRow(j, k, 16));
+  // One accumulator per (row, plane): two independent vpdpbusd chains per
+  // row and group instead of one twice as long.
+  SmallVector<Value> score(p.rowBlock);
+  SmallVector<SmallVector<Value, 2>> acc(p.rowBlock);
   for (int64_t c = 0; c < chunks; ++c) {
     SmallVector<Value> rows;
     for (int64_t k = 0; k < 16; ++k)
@@ -193,9 +228,11 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
       Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
       SmallVector<Value> planes = vnniCodeOperands(col, int4, cp.isSigned);
       for (int64_t r = 0; r < p.rowBlock; ++r) {
-        if (!acc[r])
-          acc[r] = vector::BroadcastOp::create(b, loc, i32x16,
-                                               load(qgBuf, {cIdx(r), cIdx(g)}));
+        if (acc[r].empty()) {
+          acc[r].push_back(vector::BroadcastOp::create(
+              b, loc, i32x16, load(qgBuf, {cIdx(r), cIdx(g)})));
+          acc[r].resize(planes.size(), splatInt(i32x16, 0));
+        }
         for (size_t pl = 0; pl < planes.size(); ++pl) {
           // Dword d of the Q plane (even / odd elements for int4).
           Value qw = vector::ExtractOp::create(
@@ -207,21 +244,24 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
               ArrayRef<int64_t>{0});
           Value qOp = vector::BitCastOp::create(
               b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));
-          acc[r] = dpbusd(acc[r], planes[pl], qOp);
+          acc[r][pl] = dpbusd(acc[r][pl], planes[pl], qOp);
         }
       }
       // Last dword of a group: fold the group into the f32 scores.
       if ((c * span + (d + 1) * epd) % groupLen != 0)
         continue;
       for (int64_t r = 0; r < p.rowBlock; ++r) {
-        Value f = arith::SIToFPOp::create(b, loc, vecTy, acc[r]);
+        Value sum = acc[r][0];
+        for (Value a : ArrayRef<Value>(acc[r]).drop_front())
+          sum = addi(sum, a);
+        Value f = arith::SIToFPOp::create(b, loc, vecTy, sum);
         if (!negZ.empty())
           f = fma(negZ[g],
                   splat(toF32(arith::SIToFPOp::create(
                       b, loc, f32, load(qgBuf, {cIdx(r), cIdx(NG + g)})))),
                   f);
         score[r] = score[r] ? fma(f, scales[g], score[r]) : mul(f, scales[g]);
-        acc[r] = Value();
+        acc[r].clear();
       }
     }
   }

@@ -217,55 +217,58 @@ void SdpaEmitter::vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
             // cache: keys past the tile end have P = 0).
             SmallVector<Value> rowIdx;
             for (int64_t k = 0; k < 4; ++k)
-              rowIdx.push_back(arith::MinUIOp::create(
-                  b, loc, addi(addi(j0, muli(jq, cIdx(4))), cIdx(k)),
-                  cIdx(p.kvLen - 1)));
-            DenseMap<int64_t, SmallVector<Value>> chunkRows;
-            DenseMap<int64_t, Value> pairs; // (chunk, half, rowPair)
-            auto pairsOf = [&](int64_t c, int64_t half, int64_t rp) {
-              int64_t key = (c * 2 + half) * 2 + rp;
-              if (pairs.count(key))
-                return pairs[key];
-              SmallVector<Value> &rows = chunkRows[c];
-              if (rows.empty())
+              rowIdx.push_back(blockRow(addi(j0, muli(jq, cIdx(4))), k, 4));
+            // Column u (16 bytes of each row) as u8 dwords of the four
+            // keys: the four 16-byte slices are concatenated (vinserti) and
+            // transposed 4 x 16 by one byte permute. vpermb (AVX512_VBMI)
+            // is called directly: as a vector.shuffle, LLVM folds the
+            // concatenation into a slower two-source vpermt2b.
+            auto columnOf = [&](int64_t u) -> Value {
+              auto bytes16 = VectorType::get({16}, i8);
+              SmallVector<Value> slices;
+              for (int64_t k = 0; k < 4; ++k)
+                slices.push_back(vload(bytes16, buf.value,
+                                       {bi, hkv, rowIdx[k], cIdx(16 * u)}));
+              auto concat = [&](Value x, Value y) {
+                int64_t n = cast<VectorType>(x.getType()).getNumElements();
+                return vector::ShuffleOp::create(
+                    b, loc, x, y,
+                    llvm::to_vector(llvm::seq<int64_t>(0, 2 * n)));
+              };
+              Value all = concat(concat(slices[0], slices[1]),
+                                 concat(slices[2], slices[3]));
+              SmallVector<int8_t> mask;
+              for (int64_t i = 0; i < 16; ++i)
                 for (int64_t k = 0; k < 4; ++k)
-                  rows.push_back(vload(bytes64, buf.value,
-                                       {bi, hkv, rowIdx[k], cIdx(c * 64)}));
-              // Word w of 128-bit lane l pairs byte 32 half + 16 (w / 4) +
-              // 4 l + w % 4 of the two rows, so that the in-lane word
-              // unpacks below (vpunpckl/hwd) finish the transpose.
-              SmallVector<int64_t> mask;
-              for (int64_t l = 0; l < 4; ++l)
-                for (int64_t w = 0; w < 8; ++w) {
-                  int64_t src = 32 * half + 16 * (w / 4) + 4 * l + w % 4;
-                  mask.append({src, 64 + src});
-                }
-              return pairs[key] = vector::ShuffleOp::create(
-                         b, loc, rows[2 * rp], rows[2 * rp + 1], mask);
+                  mask.push_back(16 * k + i);
+              if (!p.useVpermb)
+                return vector::ShuffleOp::create(
+                    b, loc, all, all, llvm::to_vector_of<int64_t>(mask));
+              Value idx = arith::ConstantOp::create(
+                  b, loc, bytes64,
+                  DenseElementsAttr::get(bytes64, ArrayRef<int8_t>(mask)));
+              return callIntrinsic("__quantkv_vpermb_512",
+                                   "llvm.x86.avx512.permvar.qi.512", bytes64,
+                                   {bytes64, bytes64}, {all, idx});
             };
             // The first pass prefetches the next tile's V rows: spread
             // over the P x V loop, the requests keep DRAM busy while the
             // scores of the next tile do not need V yet.
-            if (r0 == 0 && u0 == 0)
+            if (r0 == 0 && u0 == 0) {
+              Value ahead = addi(addi(j0, muli(jq, cIdx(4))), cIdx(p.kvTile));
+              Value first = prefetchBlockStart(ahead, 4);
               for (int64_t k = 0; k < 4; ++k)
                 prefetchRow(cv, buf.value, Value(), bi, hkv,
-                            arith::MinUIOp::create(
-                                b, loc, addi(rowIdx[k], cIdx(p.kvTile)),
-                                cIdx(p.kvLen - 1)),
+                            first ? addi(first, cIdx(k))
+                                  : arith::MinUIOp::create(b, loc,
+                                                           addi(ahead, cIdx(k)),
+                                                           cIdx(p.kvLen - 1)),
                             p.valueHeadDim);
+            }
             SmallVector<Value> next(acc.begin(), acc.end());
             Value pIdx = pDwordIndex(jq);
             for (int64_t u = u0; u < u0 + CP; ++u) {
-              int64_t c = u / 4, q = u % 4;
-              Value ab = pairsOf(c, q / 2, 0), cd = pairsOf(c, q / 2, 1);
-              // vpunpcklwd (q even) / vpunpckhwd (q odd).
-              SmallVector<int64_t> mask;
-              for (int64_t l = 0; l < 4; ++l)
-                for (int64_t k = 0; k < 4; ++k) {
-                  int64_t w = 16 * l + 2 * (k + 4 * (q % 2));
-                  mask.append({w, w + 1, 64 + w, 64 + w + 1});
-                }
-              Value col = vector::ShuffleOp::create(b, loc, ab, cd, mask);
+              Value col = columnOf(u);
               SmallVector<Value> planeV =
                   vnniCodeOperands(col, int4, cv.isSigned);
               int64_t g = NG == 1 ? 0 : u * elemsPerColumn / groupLen;

@@ -1,14 +1,23 @@
-// The host's dot-product instructions: int8 math contracts Q with the integer
-// K and P with the integer V through vpdpbusd, bf16 math Q.K through
-// vdpbf16ps (the JIT compiles for the host, so the pass asks the host which
-// ones exist).
-// REQUIRES: avx512_vnni, avx512_bf16
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file | FileCheck %s
+// The dot-product instructions: int8 math contracts Q with the integer K and
+// P with the integer V through vpdpbusd, bf16 math Q.K through vdpbf16ps.
+// The JIT compiles for the host, so the pass asks the host which ones exist;
+// cpu-features states them here, so the test does not depend on the host.
+// Without AVX512_VBMI and GFNI the kernel does not call vpermb or
+// vgf2p8affineqb (generic shuffles and shifts instead).
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="cpu-features=+avx512vnni,+avx512bf16,+avx512vbmi,+gfni" --split-input-file | FileCheck %s
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="cpu-features=+avx512vnni,+avx512bf16,-avx512vbmi,-gfni" --split-input-file | FileCheck %s --check-prefix=FALLBACK
+
+// FALLBACK-NOT: llvm.x86.vgf2p8affineqb
+// FALLBACK-NOT: llvm.x86.avx512.permvar.qi.512
+// FALLBACK:     llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// FALLBACK-NOT: llvm.x86.vgf2p8affineqb
+// FALLBACK-NOT: llvm.x86.avx512.permvar.qi.512
 
 // The intrinsics are called through private helpers (immediate operands are
 // materialized inside them).
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.vgf2p8affineqb.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.permvar.qi.512"
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.mask.range.ps.512"
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.mask.cvtps2dq.512"
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.packssdw.512"
@@ -43,12 +52,13 @@
 // CHECK:           llvm.call @__quantkv_vcvtps2dq_512(
 // CHECK:           llvm.call @__quantkv_vpackssdw_512(
 // CHECK:           llvm.call @__quantkv_vpacksswb_512(
-// P x V on VNNI: 4 V rows are transposed bytewise in registers and their
-// nibble planes multiply the broadcast P halves; the i32 tile sums are
-// folded into the f32 accumulators after the loop.
+// P x V on VNNI: 4 V rows are transposed bytewise in registers (the four
+// 16-byte slices of a column, one vpermb) and their nibble planes multiply
+// the broadcast P halves; the i32 tile sums are folded into the f32
+// accumulators after the loop.
 // CHECK:           scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>,
-// CHECK:             vector.load %arg4{{.*}} : memref<1x8x512x64xi8>, vector<64xi8>
-// CHECK:             vector.shuffle {{.*}} : vector<64xi8>, vector<64xi8>
+// CHECK-COUNT-4:     vector.load %arg4{{.*}} : memref<1x8x512x64xi8>, vector<16xi8>
+// CHECK:             llvm.call @__quantkv_vpermb_512(
 // CHECK:             llvm.call @__quantkv_vpdpbusd_512(
 // CHECK:           arith.shli {{.*}} : vector<16xi32>
 // CHECK:           arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>

@@ -53,6 +53,12 @@ struct X86KernelOptions {
   bool hasVnni = false;
   /// The target has AVX512_BF16 (vdpbf16ps): bf16 math contracts Q.K with it.
   bool hasAvx512Bf16 = false;
+  /// The target has AVX512_VBMI (vpermb): the VNNI P x V transposes a V
+  /// column with one byte permute (otherwise LLVM lowers a generic shuffle).
+  bool hasAvx512Vbmi = false;
+  /// The target has GFNI (vgf2p8affineqb): the high nibble plane of int4
+  /// codes is one instruction (otherwise a shift and an and).
+  bool hasGfni = false;
   /// Most query rows kept in one register block.
   int64_t maxRowBlock = 8;
   /// Vector registers the P x V accumulators may use.
@@ -222,6 +228,9 @@ struct KernelPlan {
   int64_t vnniRowsPerPass = 1, vnniColumnsPerPass = 1;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
+  /// Optional instructions the kernel may call directly
+  /// (X86KernelOptions::hasAvx512Vbmi, hasGfni).
+  bool useVpermb = false, useGfni = false;
   /// An AMX variant of the work item is emitted next to the AVX-512 one and
   /// chosen at run time (enable-amx; bf16 math with D a multiple of 32, or
   /// int8 math with per-token integer K and D a multiple of 64).
