@@ -136,6 +136,10 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
                                         const X86KernelOptions &options,
                                         std::string &reason) {
   KernelPlan plan;
+  if (!options.hasAvx512) {
+    reason = "the fused kernel needs AVX-512 (F, BW, DQ)";
+    return failure();
+  }
   for (Value v : op->getOperands())
     if (auto t = dyn_cast<RankedTensorType>(v.getType()))
       if (!t.hasStaticShape()) {

@@ -56,6 +56,9 @@ struct QuantKVLowerToX86Pass
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     if (failed(applyFeatureEdits(features)))
       return signalPassFailure();
+    options.hasAvx512 = features.lookup("avx512f") &&
+                        features.lookup("avx512bw") &&
+                        features.lookup("avx512dq");
     options.hasVnni = features.lookup("avx512vnni");
     options.hasAvx512Bf16 = features.lookup("avx512bf16");
     options.hasAvx512Vbmi = features.lookup("avx512vbmi");

@@ -48,6 +48,10 @@ struct X86KernelOptions {
   int64_t targetParallelism = 32;
   /// Shortest KV split worth its merge.
   int64_t minSplitLen = 256;
+  /// The target has AVX-512 F, BW and DQ, which every kernel variant uses
+  /// (16-lane f32 vectors, byte packs, vrangeps); without them the fused
+  /// kernel declines and the reference lowering runs.
+  bool hasAvx512 = true;
   /// The target has AVX512_VNNI (vpdpbusd): int8 math contracts Q with the
   /// integer K directly.
   bool hasVnni = false;
