@@ -22,6 +22,8 @@
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::quantkv;
 
@@ -128,10 +130,12 @@ void SdpaEmitter::scoreTile(const WorkItem &it, Value j0, Value n) {
       };
       auto kRow = blockRows(kAhead);
       // (With VNNI P x V, its own loop prefetches the next tile's V.)
-      auto vRow = blockRows(p.vnniValues ? kAhead : vAhead);
+      std::function<Value(int64_t)> vRow;
+      if (!p.vnniValues)
+        vRow = blockRows(vAhead);
       for (int64_t k = 0; k < L; ++k) {
         prefetchRow(ck, buf.key, Value(), it.bi, it.hkv, kRow(k), p.headDim);
-        if (!p.vnniValues)
+        if (vRow)
           prefetchRow(p.value, buf.value, Value(), it.bi, it.hkv, vRow(k),
                       p.valueHeadDim);
       }
