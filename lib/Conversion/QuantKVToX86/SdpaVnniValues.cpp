@@ -207,6 +207,7 @@ void SdpaEmitter::vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
   auto accIndex = [&](int64_t r, int64_t u, int64_t pl, int64_t half) {
     return ((r * CP + u) * planes + pl) * 2 + half;
   };
+  int64_t numPasses = (p.rowBlock / RP) * (columns / CP);
   for (int64_t r0 = 0; r0 < p.rowBlock; r0 += RP) {
     for (int64_t u0 = 0; u0 < columns; u0 += CP) {
       SmallVector<Value> init(RP * CP * planes * 2, splatInt(i32x16, 0));
@@ -251,13 +252,19 @@ void SdpaEmitter::vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
                                    "llvm.x86.avx512.permvar.qi.512", bytes64,
                                    {bytes64, bytes64}, {all, idx});
             };
-            // The first pass prefetches the next tile's V rows: spread
-            // over the P x V loop, the requests keep DRAM busy while the
-            // scores of the next tile do not need V yet.
-            if (r0 == 0 && u0 == 0) {
+            // The passes prefetch the next tile's V rows (row k of each
+            // quad in pass k mod passes): spread over the P x V loops, the
+            // requests keep DRAM busy while the scores of the next tile do
+            // not need V yet, without crowding the fill buffers of one pass.
+            int64_t pass = (r0 / RP) * (columns / CP) + u0 / CP;
+            SmallVector<int64_t> rowsToPrefetch;
+            for (int64_t k = 0; k < 4; ++k)
+              if (k % numPasses == pass)
+                rowsToPrefetch.push_back(k);
+            if (!rowsToPrefetch.empty()) {
               Value ahead = addi(addi(j0, muli(jq, cIdx(4))), cIdx(p.kvTile));
               Value first = prefetchBlockStart(ahead, 4);
-              for (int64_t k = 0; k < 4; ++k)
+              for (int64_t k : rowsToPrefetch)
                 prefetchRow(cv, buf.value, Value(), bi, hkv,
                             first ? addi(first, cIdx(k))
                                   : arith::MinUIOp::create(b, loc,
