@@ -226,8 +226,15 @@ Value SdpaEmitter::blockRow(Value j, int64_t k, int64_t blockKeys) {
 
 Value SdpaEmitter::prefetchBlockStart(Value ahead, int64_t blockKeys) {
   if (p.kvLen < blockKeys)
-    return Value();
+    return ahead;
   return arith::MinUIOp::create(b, loc, ahead, cIdx(p.kvLen - blockKeys));
+}
+
+Value SdpaEmitter::prefetchBlockRow(Value start, int64_t k, int64_t blockKeys) {
+  Value row = addi(start, cIdx(k));
+  if (p.kvLen >= blockKeys)
+    return row;
+  return arith::MinUIOp::create(b, loc, row, cIdx(p.kvLen - 1));
 }
 
 void SdpaEmitter::prefetchRow(const CacheOperandPlan &cp, Value mem,

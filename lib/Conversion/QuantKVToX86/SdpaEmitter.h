@@ -209,9 +209,14 @@ private:
   /// The first of `blockKeys` consecutive rows to prefetch from `ahead` on,
   /// moved back so that the whole block lies in the cache: one clamp per
   /// block instead of one per row (a prefetch near the end may cover rows
-  /// already read, which costs nothing). Null when the cache is shorter
-  /// than a block (the caller clamps each row).
+  /// already read, which costs nothing). `ahead` itself when the cache is
+  /// shorter than a block.
   Value prefetchBlockStart(Value ahead, int64_t blockKeys);
+
+  /// Row k of the prefetch block that starts at `start`
+  /// (prefetchBlockStart): clamped to the last cache row only when the
+  /// cache is shorter than a block.
+  Value prefetchBlockRow(Value start, int64_t k, int64_t blockKeys);
 
   /// Prefetches every cache line of token j of a cache operand (and its
   /// token-varying scale entry).

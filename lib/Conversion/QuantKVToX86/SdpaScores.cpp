@@ -22,8 +22,6 @@
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "llvm/Support/MathExtras.h"
 
-#include <functional>
-
 using namespace mlir;
 using namespace mlir::quantkv;
 
@@ -119,25 +117,15 @@ void SdpaEmitter::scoreTile(const WorkItem &it, Value j0, Value n) {
       auto clampRow = [&](Value r) {
         return arith::MinUIOp::create(b, loc, r, cIdx(p.kvLen - 1));
       };
-      // Row k of the block of L rows from `ahead` on, inside the cache.
-      auto blockRows = [&](Value ahead) {
-        Value first = prefetchBlockStart(ahead, L);
-        return [=](int64_t k) {
-          Value row = first ? first : ahead;
-          row = addi(row, cIdx(k));
-          return first ? row : clampRow(row);
-        };
-      };
-      auto kRow = blockRows(kAhead);
+      Value kStart = prefetchBlockStart(kAhead, L);
       // (With VNNI P x V, its own loop prefetches the next tile's V.)
-      std::function<Value(int64_t)> vRow;
-      if (!p.vnniValues)
-        vRow = blockRows(vAhead);
+      Value vStart = p.vnniValues ? Value() : prefetchBlockStart(vAhead, L);
       for (int64_t k = 0; k < L; ++k) {
-        prefetchRow(ck, buf.key, Value(), it.bi, it.hkv, kRow(k), p.headDim);
-        if (vRow)
-          prefetchRow(p.value, buf.value, Value(), it.bi, it.hkv, vRow(k),
-                      p.valueHeadDim);
+        prefetchRow(ck, buf.key, Value(), it.bi, it.hkv,
+                    prefetchBlockRow(kStart, k, L), p.headDim);
+        if (vStart)
+          prefetchRow(p.value, buf.value, Value(), it.bi, it.hkv,
+                      prefetchBlockRow(vStart, k, L), p.valueHeadDim);
       }
       auto prefetchScales = [&](const CacheOperandPlan &cp, Value flat,
                                 int64_t groups, Value ahead) {

@@ -263,14 +263,10 @@ void SdpaEmitter::vnniPV(Value pBuf, Value pfBuf, Value corrBuf, Value accBuf,
                 rowsToPrefetch.push_back(k);
             if (!rowsToPrefetch.empty()) {
               Value ahead = addi(addi(j0, muli(jq, cIdx(4))), cIdx(p.kvTile));
-              Value first = prefetchBlockStart(ahead, 4);
+              Value start = prefetchBlockStart(ahead, 4);
               for (int64_t k : rowsToPrefetch)
                 prefetchRow(cv, buf.value, Value(), bi, hkv,
-                            first ? addi(first, cIdx(k))
-                                  : arith::MinUIOp::create(b, loc,
-                                                           addi(ahead, cIdx(k)),
-                                                           cIdx(p.kvLen - 1)),
-                            p.valueHeadDim);
+                            prefetchBlockRow(start, k, 4), p.valueHeadDim);
             }
             SmallVector<Value> next(acc.begin(), acc.end());
             Value pIdx = pDwordIndex(jq);
