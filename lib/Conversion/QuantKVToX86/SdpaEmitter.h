@@ -125,6 +125,14 @@ private:
   /// Online softmax over the tile, 16 keys per vector: mask, running max,
   /// exp, running sum and rescale factor per row; P replaces the scores.
   void softmaxTile(const WorkItem &it, Value j0);
+  /// softmaxTile for int8 VNNI P x V (the same P, a shorter instruction
+  /// mix): the rows' maxima and sums go through one transpose tree each,
+  /// the rescale factors are one vector exp, and P is expShifted.
+  void softmaxTileRows(const WorkItem &it, Value j0);
+  /// Row r's scores of the tile with the mask, the K bias and the key range
+  /// applied (-inf outside it); `tileMax` gets their lane-wise maximum.
+  SmallVector<Value> maskedScores(const WorkItem &it, Value j0, int64_t r,
+                                  Value &tileMax);
   /// acc = acc * corr + P x V for the tile of keys [j0, j0 + n).
   void accumulateTile(const WorkItem &it, Value j0, Value n);
 
@@ -256,6 +264,13 @@ private:
   /// and high nibble planes (nibblePlanes), int8 as the bytes themselves;
   /// signed codes are biased into u8 (the top bit flipped).
   SmallVector<Value> vnniCodeOperands(Value bytes, bool int4, bool isSigned);
+
+  /// e^{x - m} for x <= m (x = -inf gives 0) to about 2^-18 relative, the
+  /// precision int8 P needs: t = (x - m) log2(e), a degree-5 polynomial of
+  /// 2^{t - round(t)}, and vscalefps for the power of two. t < -125 gives
+  /// exactly 0, as in expNonPositive, so no denormal reaches the P
+  /// quantization. 12 vector ops against 16 for expNonPositive(x - m).
+  Value expShifted(Value x, Value m);
 
   /// vcvtps2dq: f32 -> i32 rounded to nearest even (the default MXCSR
   /// mode), one instruction instead of a round and a truncation.

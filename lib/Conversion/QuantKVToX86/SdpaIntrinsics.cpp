@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
 using namespace mlir::quantkv;
@@ -114,6 +115,32 @@ SmallVector<Value> SdpaEmitter::vnniCodeOperands(Value bytes, bool int4,
                                   splatInt(VectorType::get({64}, b.getI8Type()),
                                            static_cast<int8_t>(0x80)));
   return {bytes};
+}
+
+Value SdpaEmitter::expShifted(Value x, Value m) {
+  const double ln2 = 0.6931471805599453;
+  Value t = mul(sub(x, splat(m)), splat(cF32(1.4426950408889634)));
+  Value n = math::RoundEvenOp::create(b, loc, t);
+  Value f = sub(t, n);
+  SmallVector<double> c;
+  double coef = 1.0;
+  for (int k = 0; k <= 5; ++k) {
+    c.push_back(coef);
+    coef *= ln2 / (k + 1);
+  }
+  Value poly = splat(cF32(c[5]));
+  for (int k = 4; k >= 0; --k)
+    poly = fma(poly, f, splat(cF32(c[k])));
+  // x = -inf: t = n = -inf and f is NaN; the select below returns 0.
+  Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
+                                        b.getI16IntegerAttr(-1));
+  Value scaled = callIntrinsic("__quantkv_vscalefps_512",
+                               "llvm.x86.avx512.mask.scalef.ps.512", vecTy,
+                               {vecTy, vecTy, vecTy, b.getI16Type(), i32},
+                               {poly, n, poly, all}, {{4, 4}});
+  Value tiny = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, t,
+                                     splat(cF32(-125.0)));
+  return arith::SelectOp::create(b, loc, tiny, splat(cF32(0.0)), scaled);
 }
 
 Value SdpaEmitter::cvtRound(Value v) {

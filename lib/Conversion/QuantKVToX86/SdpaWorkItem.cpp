@@ -268,55 +268,71 @@ void SdpaEmitter::prepareQueryRows(const WorkItem &it) {
   }
 }
 
-void SdpaEmitter::softmaxTile(const WorkItem &it, Value j0) {
-  const int64_t RB = p.rowBlock, L = p.lanes, tVecs = p.kvTile / p.lanes;
+SmallVector<Value> SdpaEmitter::maskedScores(const WorkItem &it, Value j0,
+                                             int64_t r, Value &tileMax) {
+  const int64_t L = p.lanes, tVecs = p.kvTile / p.lanes;
   Value j0I32 = arith::IndexCastOp::create(b, loc, i32, j0);
+  Value cr = cIdx(r);
+  // The per-row K bias is the zero point of a token-invariant K scale
+  // folded into Q: statically 0 otherwise.
+  const CacheOperandPlan &ck = p.key;
+  Value bias;
+  if (ck.quantized && ck.tokenInvariant && ck.hasZeroPoint)
+    bias = splat(load(it.stats, {it.cBias, cr}));
+  SmallVector<Value> s(tVecs);
+  tileMax = Value();
+  for (int64_t c = 0; c < tVecs; ++c) {
+    Value jv = addi(splat(addi(j0I32, cI32(c * L))), it.iotaV);
+    Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv,
+                                        splat(it.kvEndI32));
+    if (p.causal)
+      valid = arith::AndIOp::create(
+          b, loc, valid,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv,
+                                splat(it.rowLimit[r])));
+    Value sv = vload(vecTy, it.sBuf, {cr, cIdx(c * L)});
+    if (bias)
+      sv = sub(sv, bias);
+    if (p.hasMask) {
+      int64_t rank = p.maskShape.size();
+      Value full[4] = {it.bi, it.rows[r].head, it.rows[r].i,
+                       addi(j0, cIdx(c * L))};
+      SmallVector<Value> idx;
+      for (int64_t k = 0; k < rank; ++k)
+        idx.push_back(p.maskShape[k] == 1 ? cIdx(0) : full[4 - rank + k]);
+      Value m;
+      if (p.maskShape.back() == 1) {
+        m = splat(toF32(load(buf.mask, idx)));
+      } else {
+        auto mt = VectorType::get({L}, p.maskType);
+        Value pad = arith::ConstantOp::create(
+            b, loc, mt, DenseElementsAttr::get(mt, b.getZeroAttr(p.maskType)));
+        m = toF32(vector::MaskedLoadOp::create(b, loc, mt, buf.mask, idx, valid,
+                                               pad));
+      }
+      sv = add(sv, m);
+    }
+    sv = arith::SelectOp::create(b, loc, valid, sv, splat(negInf()));
+    s[c] = sv;
+    // (int8 VNNI path: scores are finite or -inf, so vmaxps alone is
+    // exact.)
+    tileMax = !tileMax       ? sv
+              : p.vnniValues ? fastMax(tileMax, sv)
+                             : maxf(tileMax, sv);
+  }
+  return s;
+}
+
+void SdpaEmitter::softmaxTile(const WorkItem &it, Value j0) {
+  if (p.vnniValues)
+    return softmaxTileRows(it, j0);
+  const int64_t RB = p.rowBlock, L = p.lanes, tVecs = p.kvTile / p.lanes;
   for (int64_t r = 0; r < RB; ++r) {
     Value cr = cIdx(r);
-    SmallVector<Value> s(tVecs);
-    Value bias = splat(load(it.stats, {it.cBias, cr}));
     Value tileMax;
-    for (int64_t c = 0; c < tVecs; ++c) {
-      Value jv = addi(splat(addi(j0I32, cI32(c * L))), it.iotaV);
-      Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv,
-                                          splat(it.kvEndI32));
-      if (p.causal)
-        valid = arith::AndIOp::create(
-            b, loc, valid,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, jv,
-                                  splat(it.rowLimit[r])));
-      Value sv = sub(vload(vecTy, it.sBuf, {cr, cIdx(c * L)}), bias);
-      if (p.hasMask) {
-        int64_t rank = p.maskShape.size();
-        Value full[4] = {it.bi, it.rows[r].head, it.rows[r].i,
-                         addi(j0, cIdx(c * L))};
-        SmallVector<Value> idx;
-        for (int64_t k = 0; k < rank; ++k)
-          idx.push_back(p.maskShape[k] == 1 ? cIdx(0) : full[4 - rank + k]);
-        Value m;
-        if (p.maskShape.back() == 1) {
-          m = splat(toF32(load(buf.mask, idx)));
-        } else {
-          auto mt = VectorType::get({L}, p.maskType);
-          Value pad = arith::ConstantOp::create(
-              b, loc, mt,
-              DenseElementsAttr::get(mt, b.getZeroAttr(p.maskType)));
-          m = toF32(vector::MaskedLoadOp::create(b, loc, mt, buf.mask, idx,
-                                                 valid, pad));
-        }
-        sv = add(sv, m);
-      }
-      sv = arith::SelectOp::create(b, loc, valid, sv, splat(negInf()));
-      s[c] = sv;
-      // (int8 VNNI path: scores are finite or -inf, so vmaxps alone is
-      // exact.)
-      tileMax = !tileMax       ? sv
-                : p.vnniValues ? fastMax(tileMax, sv)
-                               : maxf(tileMax, sv);
-    }
+    SmallVector<Value> s = maskedScores(it, j0, r, tileMax);
     Value mOld = load(it.stats, {it.cMax, cr});
-    Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true,
-                                       /*finite=*/p.vnniValues));
+    Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true));
     // A row with nothing visible yet keeps max -inf; subtracting 0 instead
     // keeps exp(-inf - -inf) from producing NaN.
     Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
@@ -336,6 +352,70 @@ void SdpaEmitter::softmaxTile(const WorkItem &it, Value j0) {
     store(mNew, it.stats, {it.cMax, cr});
     store(lNew, it.stats, {it.cSum, cr});
     store(corr, it.stats, {it.cCorr, cr});
+  }
+}
+
+void SdpaEmitter::softmaxTileRows(const WorkItem &it, Value j0) {
+  const int64_t RB = p.rowBlock, L = p.lanes, tVecs = p.kvTile / p.lanes;
+  assert(RB <= L && "one rescale factor per lane");
+  // Rows of a power-of-two block share one transpose tree for their maxima
+  // and one for their sums; others reduce row by row.
+  bool together = llvm::isPowerOf2_64(RB) && RB > 1;
+  auto reduceRows = [&](ArrayRef<Value> vecs, bool isMax) {
+    SmallVector<Value> out;
+    if (!together) {
+      for (Value v : vecs)
+        out.push_back(treeReduce(v, isMax, /*finite=*/true));
+      return out;
+    }
+    Value all = multiReduce(vecs, [&](Value x, Value y) {
+      return isMax ? fastMax(x, y) : add(x, y);
+    });
+    for (int64_t r = 0; r < RB; ++r)
+      out.push_back(
+          vector::ExtractOp::create(b, loc, all, ArrayRef<int64_t>{r}));
+    return out;
+  };
+  SmallVector<SmallVector<Value>> s(RB);
+  SmallVector<Value> tileMax(RB);
+  for (int64_t r = 0; r < RB; ++r)
+    s[r] = maskedScores(it, j0, r, tileMax[r]);
+  SmallVector<Value> tMax = reduceRows(tileMax, /*isMax=*/true);
+  // The rows' rescale factors e^{m_old - m_new} are one vector exp.
+  Value args = splat(cF32(0.0));
+  SmallVector<Value> mUse(RB);
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    Value mOld = load(it.stats, {it.cMax, cr});
+    Value mNew = maxf(mOld, tMax[r]);
+    // A row with nothing visible yet keeps max -inf; subtracting 0 instead
+    // keeps exp(-inf - -inf) from producing NaN.
+    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mNew, negInf());
+    mUse[r] = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mNew);
+    store(mNew, it.stats, {it.cMax, cr});
+    args = vector::InsertOp::create(b, loc, sub(mOld, mUse[r]), args,
+                                    ArrayRef<int64_t>{r});
+  }
+  Value corr = expNonPositive(args);
+  SmallVector<Value> psums;
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    Value psum;
+    for (int64_t c = 0; c < tVecs; ++c) {
+      Value e = expShifted(s[r][c], mUse[r]);
+      psum = psum ? add(psum, e) : e;
+      vstore(e, it.sBuf, {cr, cIdx(c * L)});
+    }
+    psums.push_back(psum);
+  }
+  SmallVector<Value> sums = reduceRows(psums, /*isMax=*/false);
+  for (int64_t r = 0; r < RB; ++r) {
+    Value cr = cIdx(r);
+    Value c = vector::ExtractOp::create(b, loc, corr, ArrayRef<int64_t>{r});
+    store(add(mul(load(it.stats, {it.cSum, cr}), c), sums[r]), it.stats,
+          {it.cSum, cr});
+    store(c, it.stats, {it.cCorr, cr});
   }
 }
 

@@ -22,6 +22,7 @@
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.mask.cvtps2dq.512"
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.packssdw.512"
 // CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.packsswb.512"
+// CHECK-DAG:   llvm.call_intrinsic "llvm.x86.avx512.mask.scalef.ps.512"
 // CHECK-LABEL: func.func private @int8_sdpa_item(
 // Q is quantized per row to s8 (round half to even, clamp to +-127), and
 // each 128-element chunk is stored as its even then its odd elements (the
@@ -46,6 +47,9 @@
 // The group scale multiplies the i32 partial dot of the group.
 // CHECK:             arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
 // CHECK:             arith.mulf
+// The softmax of the block: P = e^{s - m}, its power of two applied by
+// vscalefps.
+// CHECK:           llvm.call @__quantkv_vscalefps_512(
 // P is quantized per row and V scale group (max |p s| by vrangeps, rounding
 // by vcvtps2dq) and its two s8 halves are packed 64 keys at a time.
 // CHECK:           llvm.call @__quantkv_vrangeps_512(
