@@ -100,16 +100,7 @@ Value KernelBuilder::maxf(Value x, Value y) {
 Value KernelBuilder::expNonPositive(Value x) {
   Value t = maxf(mul(x, splat(cF32(1.4426950408889634))), splat(cF32(-127.0)));
   Value n = math::RoundEvenOp::create(b, loc, t);
-  Value f = sub(t, n);
-  double ln2 = 0.6931471805599453, coef = 1.0;
-  SmallVector<double> c;
-  for (int k = 0; k <= 6; ++k) {
-    c.push_back(coef);
-    coef *= ln2 / (k + 1);
-  }
-  Value poly = splat(cF32(c[6]));
-  for (int k = 5; k >= 0; --k)
-    poly = fma(poly, f, splat(cF32(c[k])));
+  Value poly = exp2Fraction(sub(t, n), 6);
   Value ni = arith::FPToSIOp::create(b, loc, i32VecTy, n);
   Value bits = arith::ShLIOp::create(b, loc, addi(ni, splat(cI32(127))),
                                      splat(cI32(23)));
@@ -118,6 +109,28 @@ Value KernelBuilder::expNonPositive(Value x) {
                                      splat(cF32(-125.0)));
   return arith::SelectOp::create(b, loc, tiny, splat(cF32(0.0)),
                                  mul(poly, scale));
+}
+
+Value KernelBuilder::exp2Fraction(Value f, int degree) {
+  double ln2 = 0.6931471805599453, coef = 1.0;
+  SmallVector<double> c;
+  for (int k = 0; k <= degree; ++k) {
+    c.push_back(coef);
+    coef *= ln2 / (k + 1);
+  }
+  Value poly = splat(cF32(c[degree]));
+  for (int k = degree - 1; k >= 0; --k)
+    poly = fma(poly, f, splat(cF32(c[k])));
+  return poly;
+}
+
+Value KernelBuilder::maxToSubtract(Value m) {
+  bool isVector = isa<VectorType>(m.getType());
+  Value inf = isVector ? splat(negInf()) : negInf();
+  Value zero = isVector ? splat(cF32(0.0)) : cF32(0.0);
+  Value isEmpty =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, inf);
+  return arith::SelectOp::create(b, loc, isEmpty, zero, m);
 }
 
 Value KernelBuilder::fastMax(Value x, Value y) {

@@ -69,6 +69,13 @@ protected:
   /// x - max): 2^round(t) times a degree-6 polynomial in the fraction,
   /// t = x log2(e); relative error below 2e-7, exactly 0 for t < -125.
   Value expNonPositive(Value x);
+  /// 2^f for |f| <= 1/2 by its degree-`degree` Taylor polynomial in f ln 2
+  /// (Horner form, one fma per degree): the fraction part of the exps.
+  Value exp2Fraction(Value f, int degree);
+  /// The softmax max to subtract: m, or 0 where m is -inf (a row with
+  /// nothing visible yet), so that exp(-inf - -inf) never yields NaN.
+  /// Scalar or vector.
+  Value maxToSubtract(Value m);
   Value addi(Value x, Value y);
   Value muli(Value x, Value y);
   Value minsi(Value x, Value y);

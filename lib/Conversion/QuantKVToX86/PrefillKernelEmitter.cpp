@@ -407,12 +407,7 @@ void PrefillEmitter::softmaxTile(Value j0, Value n, Value bi, Value hq,
     }
     Value mOld = vload(stats, {cIdx(kMax), col});
     Value mNew = maxf(mOld, tileMax);
-    // Rows with nothing visible yet keep max -inf and subtract 0 instead
-    // (exp(-inf - -inf) would be NaN).
-    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          mNew, splat(negInf()));
-    Value mUse =
-        arith::SelectOp::create(b, loc, isEmpty, splat(cF32(0.0)), mNew);
+    Value mUse = maxToSubtract(mNew);
     Value corr = expNonPositive(sub(mOld, mUse));
     // Pass 2: p = exp(s - m), its sum, and P for P x V.
     Value psum;

@@ -118,19 +118,9 @@ SmallVector<Value> SdpaEmitter::vnniCodeOperands(Value bytes, bool int4,
 }
 
 Value SdpaEmitter::expShifted(Value x, Value m) {
-  const double ln2 = 0.6931471805599453;
   Value t = mul(sub(x, splat(m)), splat(cF32(1.4426950408889634)));
   Value n = math::RoundEvenOp::create(b, loc, t);
-  Value f = sub(t, n);
-  SmallVector<double> c;
-  double coef = 1.0;
-  for (int k = 0; k <= 5; ++k) {
-    c.push_back(coef);
-    coef *= ln2 / (k + 1);
-  }
-  Value poly = splat(cF32(c[5]));
-  for (int k = 4; k >= 0; --k)
-    poly = fma(poly, f, splat(cF32(c[k])));
+  Value poly = exp2Fraction(sub(t, n), 5);
   // x = -inf: t = n = -inf and f is NaN; the select below returns 0.
   Value all = arith::ConstantOp::create(b, loc, b.getI16Type(),
                                         b.getI16IntegerAttr(-1));

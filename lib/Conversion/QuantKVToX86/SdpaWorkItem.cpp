@@ -333,11 +333,7 @@ void SdpaEmitter::softmaxTile(const WorkItem &it, Value j0) {
     SmallVector<Value> s = maskedScores(it, j0, r, tileMax);
     Value mOld = load(it.stats, {it.cMax, cr});
     Value mNew = maxf(mOld, treeReduce(tileMax, /*isMax=*/true));
-    // A row with nothing visible yet keeps max -inf; subtracting 0 instead
-    // keeps exp(-inf - -inf) from producing NaN.
-    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          mNew, negInf());
-    Value mUse = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mNew);
+    Value mUse = maxToSubtract(mNew);
     Value corr = math::ExpOp::create(b, loc, sub(mOld, mUse));
     Value mUseV = splat(mUse);
     Value psum;
@@ -388,11 +384,7 @@ void SdpaEmitter::softmaxTileRows(const WorkItem &it, Value j0) {
     Value cr = cIdx(r);
     Value mOld = load(it.stats, {it.cMax, cr});
     Value mNew = maxf(mOld, tMax[r]);
-    // A row with nothing visible yet keeps max -inf; subtracting 0 instead
-    // keeps exp(-inf - -inf) from producing NaN.
-    Value isEmpty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          mNew, negInf());
-    mUse[r] = arith::SelectOp::create(b, loc, isEmpty, cF32(0.0), mNew);
+    mUse[r] = maxToSubtract(mNew);
     store(mNew, it.stats, {it.cMax, cr});
     args = vector::InsertOp::create(b, loc, sub(mOld, mUse[r]), args,
                                     ArrayRef<int64_t>{r});
