@@ -58,6 +58,7 @@ KernelPlan mlir::quantkv::getAmxItemPlan(const KernelPlan &plan) {
   // VNNI, vnniValues, is independent of the score path and stays.)
   amx.vnniNibblePlanes = false;
   amx.vnniKeyColumns = false;
+  amx.vnniQueryParts = false;
   amx.keyScaleGroups = 1;
   return amx;
 }

@@ -211,19 +211,31 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
   // vector group along D (the scale is folded after the group's partial dot
   // product), 64-byte rows.
   const CacheOperandPlan &k = plan.key;
+  bool vnniInt8 = options.hasVnni && plan.mathMode == MathMode::int8 &&
+                  k.storage != CacheStorage::Float && plan.headDim % 64 == 0;
   plan.vnniScores =
-      options.hasVnni && plan.mathMode == MathMode::int8 &&
-      k.storage != CacheStorage::Float && !k.tokenInvariant &&
-      (k.alongD == ScaleAlongD::PerRow || k.alongD == ScaleAlongD::PerVector) &&
-      plan.headDim % 64 == 0;
+      vnniInt8 && !k.tokenInvariant &&
+      (k.alongD == ScaleAlongD::PerRow || k.alongD == ScaleAlongD::PerVector);
+  // A token-invariant K scale (per channel, per tensor) folded into Q makes
+  // Q' = q s non-integer: it is carried as 21 bits in three s8 parts. (The
+  // upper 14 bits' dot, < 2^14 x 2^7 x D, is an exact i32 and the low
+  // part's, < 2^14 x D, an exact f32 up to D = 1024.) Only for int4 K as
+  // nibble planes: int8 K unpacks cheaply for the f32 scores, and three
+  // vpdpbusd per element measured slower there (GQA, from DRAM).
+  plan.vnniQueryParts = vnniInt8 && k.tokenInvariant &&
+                        k.storage == CacheStorage::Int4 &&
+                        plan.headDim % 128 == 0 && plan.headDim <= 1024;
+  plan.vnniScores |= plan.vnniQueryParts;
 
   plan.vnniNibblePlanes = plan.vnniScores && k.storage == CacheStorage::Int4 &&
                           plan.headDim % 128 == 0;
 
   plan.vnniKeyColumns =
-      plan.vnniScores && k.groupShape[2] == 1 && !k.zeroPointPacked &&
-      (k.storage == CacheStorage::Int8 || plan.vnniNibblePlanes);
-  if (plan.vnniKeyColumns && k.alongD != ScaleAlongD::PerRow)
+      plan.vnniQueryParts ||
+      (plan.vnniScores && k.groupShape[2] == 1 && !k.zeroPointPacked &&
+       (k.storage == CacheStorage::Int8 || plan.vnniNibblePlanes));
+  if (plan.vnniKeyColumns && !plan.vnniQueryParts &&
+      k.alongD != ScaleAlongD::PerRow)
     plan.keyScaleGroups = plan.headDim / k.groupShape[3];
 
   plan.bf16Scores = options.hasAvx512Bf16 && plan.mathMode == MathMode::bf16 &&

@@ -33,6 +33,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <algorithm>
+
 namespace mlir::quantkv {
 
 class SdpaEmitter : public KernelBuilder {
@@ -40,9 +42,14 @@ public:
   SdpaEmitter(OpBuilder &b, Location loc, const KernelPlan &p,
               const SdpaBuffers &buf)
       : KernelBuilder(b, loc, p.lanes, p.mathMode), p(p), buf(buf) {
-    // A small row block streams K/V fast: prefetch K two tiles and V one
-    // tile ahead. Larger blocks spend 4x longer per key, so one tile of K
-    // (and this tile's V) is already far enough (measured, 1 thread).
+    // A small row block streams K/V fast: prefetch K about 8 KiB ahead (two
+    // tiles of int4 K at D = 128, one of int8) and V one tile ahead. Larger
+    // blocks spend 4x longer per key, so one tile of K (and this tile's V)
+    // is already far enough (measured, 1 thread).
+    int64_t keyTileBytes =
+        p.kvTile *
+        (p.key.storage == CacheStorage::Int4 ? p.headDim / 2 : p.headDim);
+    kPrefetchTiles = std::clamp<int64_t>(8192 / keyTileBytes, 1, 2);
     if (p.rowBlock > 2) {
       kPrefetchTiles = 1;
       vPrefetchTiles = 0;
@@ -136,6 +143,17 @@ private:
   /// acc = acc * corr + P x V for the tile of keys [j0, j0 + n).
   void accumulateTile(const WorkItem &it, Value j0, Value n);
 
+  /// VNNI scores: the per-group sums of s8 Q row `codeRow` of qi8Buf (key
+  /// columns), its nibble-plane order (int4 K) and its lane sums (one key at
+  /// a time).
+  void layoutQueryCodes(const WorkItem &it, Value codeRow);
+  /// KernelPlan::vnniQueryParts: row r of qBuf (Q' with the K scale folded
+  /// in) rounded to 21 bits relative to its max |Q'|: the s8 parts go to
+  /// qi8Buf rows 3r (top) .. 3r + 2 (lo), the unit to rsBuf, the rounded
+  /// values back to qBuf.
+  void quantizeQueryParts(const WorkItem &it, int64_t r);
+  /// s8 Q rows per query row: the parts of Q', or the row itself.
+  int64_t queryCodeRows() const { return p.vnniQueryParts ? 3 : 1; }
   /// int8 math: Q row r of `qBuf` is quantized per row (quantizeRowInt8),
   /// its codes written to `qi8Buf` when given. Returns the row scale (0 for
   /// an all-zero row).

@@ -168,6 +168,9 @@ void SdpaEmitter::scoreTile(const WorkItem &it, Value j0, Value n) {
       return SmallVector<Value>{};
     });
   }
+  // The key-column loop above covers every key.
+  if (p.vnniKeyColumns)
+    return;
   forLoop(nMain, nVector, cIdx(1), {}, [&](Value jj, ValueRange) {
     SmallVector<Value> sums = scoreSums(jj);
     // The block's rows are reduced together (a transpose-add tree), which

@@ -199,10 +199,14 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
   bool int4 = cp.storage == CacheStorage::Int4;
   int64_t epd = int4 ? 8 : 4, span = 16 * epd, chunks = D / span;
   int64_t NG = p.keyScaleGroups, groupLen = D / NG;
-  SmallVector<Value> scales =
-      paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j, kvEndI32, false);
+  // With Q' parts the K scale and zero point are in Q' and the row bias.
+  bool parts = p.vnniQueryParts;
+  int64_t H = queryCodeRows();
+  SmallVector<Value> scales;
+  if (!parts)
+    scales = paramsOfKeys(cp, NG, buf.keyScale, bi, hkv, j, kvEndI32, false);
   SmallVector<Value> negZ;
-  if (cp.hasZeroPoint)
+  if (cp.hasZeroPoint && !parts)
     for (Value z :
          paramsOfKeys(cp, NG, buf.keyZeroPoint, bi, hkv, j, kvEndI32, true)) {
       if (!isa<FloatType>(getElementTypeOrSelf(z.getType())))
@@ -212,10 +216,11 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
   SmallVector<Value> rowIdx;
   for (int64_t k = 0; k < 16; ++k)
     rowIdx.push_back(blockRow(j, k, 16));
-  // One accumulator per (row, plane): two independent vpdpbusd chains per
-  // row and group instead of one twice as long.
+  // One accumulator per (s8 Q row, plane): two independent vpdpbusd chains
+  // per row and group instead of one twice as long. The s8 Q rows are the
+  // block's rows, or the parts of each (qr = r * H + part).
   SmallVector<Value> score(p.rowBlock);
-  SmallVector<SmallVector<Value, 2>> acc(p.rowBlock);
+  SmallVector<SmallVector<Value, 2>> acc(p.rowBlock * H);
   for (int64_t c = 0; c < chunks; ++c) {
     SmallVector<Value> rows;
     for (int64_t k = 0; k < 16; ++k)
@@ -227,11 +232,11 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
       int64_t g = NG == 1 ? 0 : (c * span + d * epd) / groupLen;
       Value col = vector::BitCastOp::create(b, loc, bytes64, cols[d]);
       SmallVector<Value> planes = vnniCodeOperands(col, int4, cp.isSigned);
-      for (int64_t r = 0; r < p.rowBlock; ++r) {
-        if (acc[r].empty()) {
-          acc[r].push_back(vector::BroadcastOp::create(
-              b, loc, i32x16, load(qgBuf, {cIdx(r), cIdx(g)})));
-          acc[r].resize(planes.size(), splatInt(i32x16, 0));
+      for (int64_t qr = 0; qr < p.rowBlock * H; ++qr) {
+        if (acc[qr].empty()) {
+          acc[qr].push_back(vector::BroadcastOp::create(
+              b, loc, i32x16, load(qgBuf, {cIdx(qr), cIdx(g)})));
+          acc[qr].resize(planes.size(), splatInt(i32x16, 0));
         }
         for (size_t pl = 0; pl < planes.size(); ++pl) {
           // Dword d of the Q plane (even / odd elements for int4).
@@ -240,28 +245,48 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
               vector::BitCastOp::create(
                   b, loc, VectorType::get({1}, i32),
                   vload(VectorType::get({4}, i8), qi8Buf,
-                        {cIdx(r), cIdx(c * span + pl * 64 + 4 * d)})),
+                        {cIdx(qr), cIdx(c * span + pl * 64 + 4 * d)})),
               ArrayRef<int64_t>{0});
           Value qOp = vector::BitCastOp::create(
               b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));
-          acc[r][pl] = dpbusd(acc[r][pl], planes[pl], qOp);
+          acc[qr][pl] = dpbusd(acc[qr][pl], planes[pl], qOp);
         }
       }
       // Last dword of a group: fold the group into the f32 scores.
       if ((c * span + (d + 1) * epd) % groupLen != 0)
         continue;
       for (int64_t r = 0; r < p.rowBlock; ++r) {
-        Value sum = acc[r][0];
-        for (Value a : ArrayRef<Value>(acc[r]).drop_front())
-          sum = addi(sum, a);
-        Value f = arith::SIToFPOp::create(b, loc, vecTy, sum);
+        auto planeSum = [&](int64_t qr) {
+          Value sum = acc[qr][0];
+          for (Value a : ArrayRef<Value>(acc[qr]).drop_front())
+            sum = addi(sum, a);
+          acc[qr].clear();
+          return sum;
+        };
+        Value f;
+        if (parts) {
+          // Q' = unit x (2^7 (2^7 top + mid) + lo): the upper 14 bits'
+          // dot is exact in i32 (modulo 2^32; the total fits), the low
+          // part's in f32 (KernelPlan::vnniQueryParts).
+          Value top = planeSum(H * r);
+          Value upper =
+              addi(arith::ShLIOp::create(b, loc, top, splatInt(i32x16, 7)),
+                   planeSum(H * r + 1));
+          f = fma(arith::SIToFPOp::create(b, loc, vecTy, upper),
+                  splat(cF32(128.0)),
+                  arith::SIToFPOp::create(b, loc, vecTy, planeSum(H * r + 2)));
+        } else {
+          f = arith::SIToFPOp::create(b, loc, vecTy, planeSum(r));
+        }
         if (!negZ.empty())
           f = fma(negZ[g],
                   splat(toF32(arith::SIToFPOp::create(
                       b, loc, f32, load(qgBuf, {cIdx(r), cIdx(NG + g)})))),
                   f);
-        score[r] = score[r] ? fma(f, scales[g], score[r]) : mul(f, scales[g]);
-        acc[r].clear();
+        if (parts)
+          score[r] = score[r] ? add(score[r], f) : f;
+        else
+          score[r] = score[r] ? fma(f, scales[g], score[r]) : mul(f, scales[g]);
       }
     }
   }

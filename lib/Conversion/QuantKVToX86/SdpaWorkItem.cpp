@@ -62,14 +62,18 @@ void SdpaEmitter::emitWorkItem(Value w) {
     it.rsBuf = scratch({RB});
   }
   if (p.vnniScores) {
+    // s8 Q rows: one per row, or the parts of each row's Q'.
+    int64_t codeRows = queryCodeRows() * RB;
     int64_t laneVecs = D / (L * vnniElemsPerLane());
-    it.qi8Buf = scratchOf({RB, D}, b.getI8Type());
-    if (p.key.hasZeroPoint)
-      it.qslBuf = scratch({RB, laneVecs * L});
-    if (vnniKeyBias())
-      it.qbBuf = scratchOf({RB, laneVecs * L}, i32);
-    if (p.vnniKeyColumns)
-      it.qgBuf = scratchOf({RB, 2 * p.keyScaleGroups}, i32);
+    it.qi8Buf = scratchOf({codeRows, D}, b.getI8Type());
+    if (p.vnniKeyColumns) {
+      it.qgBuf = scratchOf({codeRows, 2 * p.keyScaleGroups}, i32);
+    } else {
+      if (p.key.hasZeroPoint)
+        it.qslBuf = scratch({RB, laneVecs * L});
+      if (vnniKeyBias())
+        it.qbBuf = scratchOf({RB, laneVecs * L}, i32);
+    }
     it.rsBuf = scratch({RB});
   }
   if (amxScores)
@@ -169,59 +173,11 @@ void SdpaEmitter::prepareQueryRows(const WorkItem &it) {
     if (p.bf16Scores)
       store(softmaxScale, it.rsBuf, cr);
     if (p.mathMode == MathMode::int8) {
-      Value rowScale = quantizeQueryRow(it.qBuf, cr, it.qi8Buf);
-      if (p.vnniScores) {
+      Value rowScale =
+          quantizeQueryRow(it.qBuf, cr, p.vnniQueryParts ? Value() : it.qi8Buf);
+      if (p.vnniScores && !p.vnniQueryParts) {
         store(mul(rowScale, softmaxScale), it.rsBuf, cr);
-        auto bytes64 = VectorType::get({64}, b.getI8Type());
-        auto i32x16 = VectorType::get({L}, i32);
-        int64_t span = L * vnniElemsPerLane();
-        if (it.qgBuf) {
-          // Per scale group g: -bias x sum of q over the group (the i32
-          // accumulator start) and the sum itself (zero points).
-          int64_t NG = p.keyScaleGroups, groupLen = D / NG;
-          for (int64_t g = 0; g < NG; ++g) {
-            Value sum = forLoop(
-                cIdx(g * groupLen), cIdx((g + 1) * groupLen), cIdx(1),
-                {cI32(0)}, [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                  Value q = arith::ExtSIOp::create(b, loc, i32,
-                                                   load(it.qi8Buf, {cr, d}));
-                  return {addi(acc[0], q)};
-                })[0];
-            store(arith::MulIOp::create(b, loc, sum, cI32(-vnniKeyBias())),
-                  it.qgBuf, {cr, cIdx(g)});
-            store(sum, it.qgBuf, {cr, cIdx(NG + g)});
-          }
-        }
-        if (p.vnniNibblePlanes) {
-          // K chunks of 128 elements arrive as low (even) and high (odd)
-          // nibble planes: store each chunk of the s8 Q row as its 64 even
-          // elements followed by its 64 odd ones.
-          auto bytes128 = VectorType::get({128}, b.getI8Type());
-          SmallVector<int64_t> planes;
-          for (int64_t h = 0; h < 2; ++h)
-            for (int64_t e = 0; e < 64; ++e)
-              planes.push_back(2 * e + h);
-          for (int64_t c = 0; c < D / 128; ++c) {
-            Value q = vload(bytes128, it.qi8Buf, {cr, cIdx(c * 128)});
-            vstore(vector::ShuffleOp::create(b, loc, q, q, planes), it.qi8Buf,
-                   {cr, cIdx(c * 128)});
-          }
-        }
-        Value ones = splatInt(bytes64, 1);
-        Value zeroI = splatInt(i32x16, 0);
-        for (int64_t c = 0; c < D / span; ++c) {
-          Value sum = zeroI;
-          for (int64_t pl = 0; pl < span / 64; ++pl)
-            sum = dpbusd(
-                sum, ones,
-                vload(bytes64, it.qi8Buf, {cr, cIdx(c * span + pl * 64)}));
-          if (it.qslBuf)
-            vstore(arith::SIToFPOp::create(b, loc, vecTy, sum), it.qslBuf,
-                   {cr, cIdx(c * 16)});
-          if (it.qbBuf)
-            vstore(muli(sum, splatInt(i32x16, -vnniKeyBias())), it.qbBuf,
-                   {cr, cIdx(c * 16)});
-        }
+        layoutQueryCodes(it, cr);
       }
     }
     for (int64_t c = 0; c < dVecs; ++c) {
@@ -230,17 +186,30 @@ void SdpaEmitter::prepareQueryRows(const WorkItem &it) {
     }
     Value bias = cF32(0.0);
     if (ck.quantized && ck.tokenInvariant) {
-      bias = forLoop(
-          cIdx(0), cIdx(D), cIdx(1), {bias},
-          [&](Value d, ValueRange acc) -> SmallVector<Value> {
-            Value linear = paramIndex(ck, it.bi, it.hkv, Value(), d);
-            Value s = loadScale(ck, buf.keyScale, linear);
-            Value z = loadZeroPoint(ck, buf.keyZeroPoint, linear);
-            Value q = mul(load(it.qBuf, {cr, d}), s);
-            store(q, it.qBuf, {cr, d});
-            return {
-                arith::AddFOp::create(b, loc, acc[0], mul(q, z)).getResult()};
-          })[0];
+      forLoop(cIdx(0), cIdx(D), cIdx(1), {},
+              [&](Value d, ValueRange) -> SmallVector<Value> {
+                Value linear = paramIndex(ck, it.bi, it.hkv, Value(), d);
+                Value s = loadScale(ck, buf.keyScale, linear);
+                store(mul(load(it.qBuf, {cr, d}), s), it.qBuf, {cr, d});
+                return {};
+              });
+      if (p.vnniQueryParts) {
+        quantizeQueryParts(it, r);
+        for (int64_t part = 0; part < queryCodeRows(); ++part)
+          layoutQueryCodes(it, cIdx(queryCodeRows() * r + part));
+      }
+      // The zero point's bias, of the Q' the scores see (rounded to 21 bits
+      // with Q' parts).
+      if (ck.hasZeroPoint)
+        bias = forLoop(
+            cIdx(0), cIdx(D), cIdx(1), {bias},
+            [&](Value d, ValueRange acc) -> SmallVector<Value> {
+              Value linear = paramIndex(ck, it.bi, it.hkv, Value(), d);
+              Value z = loadZeroPoint(ck, buf.keyZeroPoint, linear);
+              Value q = load(it.qBuf, {cr, d});
+              return {
+                  arith::AddFOp::create(b, loc, acc[0], mul(q, z)).getResult()};
+            })[0];
     }
     if (ck.splitNibbles) {
       // K arrives as even/odd planes per 32-element block: de-interleave
@@ -266,6 +235,107 @@ void SdpaEmitter::prepareQueryRows(const WorkItem &it) {
     for (int64_t c = 0; c < vVecs; ++c)
       vstore(zeroV, it.accBuf, {cr, cIdx(c * L)});
   }
+}
+
+void SdpaEmitter::layoutQueryCodes(const WorkItem &it, Value codeRow) {
+  const int64_t L = p.lanes, D = p.headDim;
+  auto bytes64 = VectorType::get({64}, b.getI8Type());
+  auto i32x16 = VectorType::get({L}, i32);
+  int64_t span = L * vnniElemsPerLane();
+  if (it.qgBuf) {
+    // Per scale group g: -bias x sum of q over the group (the i32
+    // accumulator start) and the sum itself (zero points).
+    int64_t NG = p.keyScaleGroups, groupLen = D / NG;
+    for (int64_t g = 0; g < NG; ++g) {
+      Value sum = forLoop(cIdx(g * groupLen), cIdx((g + 1) * groupLen), cIdx(1),
+                          {cI32(0)},
+                          [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                            Value q = arith::ExtSIOp::create(
+                                b, loc, i32, load(it.qi8Buf, {codeRow, d}));
+                            return {addi(acc[0], q)};
+                          })[0];
+      store(arith::MulIOp::create(b, loc, sum, cI32(-vnniKeyBias())), it.qgBuf,
+            {codeRow, cIdx(g)});
+      store(sum, it.qgBuf, {codeRow, cIdx(NG + g)});
+    }
+  }
+  if (p.vnniNibblePlanes) {
+    // K chunks of 128 elements arrive as low (even) and high (odd) nibble
+    // planes: store each chunk of the s8 Q row as its 64 even elements
+    // followed by its 64 odd ones.
+    auto bytes128 = VectorType::get({128}, b.getI8Type());
+    SmallVector<int64_t> planes;
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t e = 0; e < 64; ++e)
+        planes.push_back(2 * e + h);
+    for (int64_t c = 0; c < D / 128; ++c) {
+      Value q = vload(bytes128, it.qi8Buf, {codeRow, cIdx(c * 128)});
+      vstore(vector::ShuffleOp::create(b, loc, q, q, planes), it.qi8Buf,
+             {codeRow, cIdx(c * 128)});
+    }
+  }
+  if (!it.qslBuf && !it.qbBuf)
+    return;
+  // Lane sums of the one-key-at-a-time path (its rows are the Q rows).
+  Value ones = splatInt(bytes64, 1);
+  Value zeroI = splatInt(i32x16, 0);
+  for (int64_t c = 0; c < D / span; ++c) {
+    Value sum = zeroI;
+    for (int64_t pl = 0; pl < span / 64; ++pl)
+      sum = dpbusd(
+          sum, ones,
+          vload(bytes64, it.qi8Buf, {codeRow, cIdx(c * span + pl * 64)}));
+    if (it.qslBuf)
+      vstore(arith::SIToFPOp::create(b, loc, vecTy, sum), it.qslBuf,
+             {codeRow, cIdx(c * 16)});
+    if (it.qbBuf)
+      vstore(muli(sum, splatInt(i32x16, -vnniKeyBias())), it.qbBuf,
+             {codeRow, cIdx(c * 16)});
+  }
+}
+
+void SdpaEmitter::quantizeQueryParts(const WorkItem &it, int64_t r) {
+  const int64_t L = p.lanes, dVecs = p.headDim / p.lanes;
+  constexpr double kLevels = 1048575.0; // 21 bits: |w| < 2^20
+  Value cr = cIdx(r);
+  Value amax;
+  for (int64_t c = 0; c < dVecs; ++c) {
+    Value a =
+        math::AbsFOp::create(b, loc, vload(vecTy, it.qBuf, {cr, cIdx(c * L)}));
+    amax = amax ? maxf(amax, a) : a;
+  }
+  Value m = treeReduce(amax, /*isMax=*/true);
+  Value isZero =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
+  Value unit = arith::DivFOp::create(b, loc, m, cF32(kLevels));
+  // An all-zero row gets w = 0 (not 0 / 0).
+  Value toCodes =
+      arith::SelectOp::create(b, loc, isZero, cF32(0.0),
+                              arith::DivFOp::create(b, loc, cF32(kLevels), m));
+  auto i32x16 = VectorType::get({L}, i32);
+  auto i8x16 = VectorType::get({L}, b.getI8Type());
+  Value lim = splat(cF32(kLevels));
+  for (int64_t c = 0; c < dVecs; ++c) {
+    Value q = vload(vecTy, it.qBuf, {cr, cIdx(c * L)});
+    Value w = math::RoundEvenOp::create(b, loc, mul(q, splat(toCodes)));
+    w = arith::MinimumFOp::create(
+        b, loc, maxf(w, arith::NegFOp::create(b, loc, lim)), lim);
+    // The scores multiply by `unit` what the codes add up: the f32 row
+    // keeps the rounded value for the zero point's bias.
+    vstore(mul(w, splat(unit)), it.qBuf, {cr, cIdx(c * L)});
+    // w = 2^14 top + 2^7 mid + lo, top in [-64, 63], mid and lo in [0, 127].
+    Value wi = arith::FPToSIOp::create(b, loc, i32x16, w);
+    Value parts[3] = {
+        arith::ShRSIOp::create(b, loc, wi, splatInt(i32x16, 14)),
+        arith::AndIOp::create(
+            b, loc, arith::ShRSIOp::create(b, loc, wi, splatInt(i32x16, 7)),
+            splatInt(i32x16, 127)),
+        arith::AndIOp::create(b, loc, wi, splatInt(i32x16, 127))};
+    for (auto [k, part] : llvm::enumerate(parts))
+      vstore(arith::TruncIOp::create(b, loc, i8x16, part), it.qi8Buf,
+             {cIdx(queryCodeRows() * r + k), cIdx(c * L)});
+  }
+  store(unit, it.rsBuf, cr);
 }
 
 SmallVector<Value> SdpaEmitter::maskedScores(const WorkItem &it, Value j0,

@@ -102,3 +102,77 @@ func.func @bf16(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x512x128xsi4>,
       : tensor<1x32x1x128xf32>
   return %o : tensor<1x32x1x128xf32>
 }
+
+// -----
+
+// A per-channel int4 K scale is folded into Q (Q' = q s, exact algebra) and Q' is
+// carried to vpdpbusd as 21 bits in three s8 parts per row (w >> 14, w >> 7
+// and w, the lower two masked to 7 bits); the scores take the same 16-key
+// transposed-K loop, combine the upper parts in i32 (128 top + mid) and the
+// low part by one f32 fma. No f32 K, no per-key scale: the zero point stays
+// the f32 per-row bias.
+// CHECK-LABEL: func.func private @int8_per_channel_sdpa_item(
+// CHECK:         %[[Q:.+]] = memref.alloca() {{.*}} : memref<3x128xi8>
+// CHECK:         math.roundeven
+// CHECK:         arith.fptosi {{.*}} : vector<16xf32> to vector<16xi32>
+// CHECK:         arith.shrsi {{.*}} : vector<16xi32>
+// CHECK:         arith.shrsi {{.*}} : vector<16xi32>
+// CHECK:         vector.store {{.*}}, %[[Q]][%c0, %c0] : memref<3x128xi8>, vector<16xi8>
+// CHECK:         vector.store {{.*}}, %[[Q]][%c1, %c0] : memref<3x128xi8>, vector<16xi8>
+// CHECK:         vector.store {{.*}}, %[[Q]][%c2, %c0] : memref<3x128xi8>, vector<16xi8>
+// CHECK:         scf.for {{.*}} step %c64 {
+// CHECK:           scf.for {{.*}} step %c16 {
+// CHECK-NOT:         vector.maskedload
+// CHECK-NOT:         vector.fma
+// CHECK:             vector.load %arg2{{.*}} : memref<1x1x256x64xi8>, vector<64xi8>
+// CHECK-NOT:         vector.fma
+// CHECK:             llvm.call @__quantkv_gf2p8_shr4_512(
+// CHECK-NOT:         vector.fma
+// CHECK:             llvm.call @__quantkv_vpdpbusd_512(
+// CHECK-NOT:         vector.fma
+// CHECK:             arith.shli {{.*}} : vector<16xi32>
+// CHECK:             arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK:             arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK-NEXT:        vector.fma
+// CHECK:           arith.subf {{.*}} : vector<16xf32>
+func.func @int8_per_channel(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x256x128xui4>,
+                            %ks: tensor<128xf32>, %kz: tensor<128xui8>,
+                            %v: tensor<1x1x256x128xsi8>,
+                            %vs: tensor<1x1x256x1xf32>) -> tensor<1x1x1x128xf32> {
+  %init = tensor.empty() : tensor<1x1x1x128xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x1x1x128xf32>)
+      k(%k : tensor<1x1x256x128xui4>) k_scale(%ks : tensor<128xf32>)
+      k_zero_point(%kz : tensor<128xui8>)
+      v(%v : tensor<1x1x256x128xsi8>) v_scale(%vs : tensor<1x1x256x1xf32>)
+      outs(%init : tensor<1x1x1x128xf32>)
+      {key_quant = #quantkv.per_channel<axis = 3>,
+       value_quant = #quantkv.per_group<[1, 1, 1, 128]>,
+       math_mode = #quantkv.math_mode<int8>}
+      : tensor<1x1x1x128xf32>
+  return %o : tensor<1x1x1x128xf32>
+}
+
+// -----
+
+// int8 K with a per-channel scale keeps the f32 scores (its unpack is one
+// sign extension; three s8 parts of Q' measured slower): no Q' parts.
+// CHECK-LABEL: func.func private @int8_per_channel_s8_sdpa_item(
+// CHECK-NOT:     memref<3x128xi8>
+// CHECK:         scf.for {{.*}} step %c64 {
+// CHECK:           scf.for {{.*}} step %c8 {
+// CHECK:             arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK:             vector.fma
+func.func @int8_per_channel_s8(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x256x128xsi8>,
+                               %ks: tensor<128xf32>, %v: tensor<1x1x256x128xsi8>,
+                               %vs: tensor<1x1x256x1xf32>) -> tensor<1x1x1x128xf32> {
+  %init = tensor.empty() : tensor<1x1x1x128xf32>
+  %o = quantkv.sdpa q(%q : tensor<1x1x1x128xf32>)
+      k(%k : tensor<1x1x256x128xsi8>) k_scale(%ks : tensor<128xf32>)
+      v(%v : tensor<1x1x256x128xsi8>) v_scale(%vs : tensor<1x1x256x1xf32>)
+      outs(%init : tensor<1x1x1x128xf32>)
+      {key_quant = #quantkv.per_channel<axis = 3>,
+       value_quant = #quantkv.per_group<[1, 1, 1, 128]>,
+       math_mode = #quantkv.math_mode<int8>}
+      : tensor<1x1x1x128xf32>
+  return %o : tensor<1x1x1x128xf32>
+}

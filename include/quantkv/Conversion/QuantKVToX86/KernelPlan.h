@@ -211,6 +211,14 @@ struct KernelPlan {
   /// horizontal reduction is needed. Requires a K scale without groups
   /// along S and an unpacked zero point.
   bool vnniKeyColumns = false;
+  /// VNNI scores against a token-invariant scale of int4 K (per channel,
+  /// per tensor; D a multiple of 128): Q' = q_int8 x row scale x softmax scale
+  /// x s_k (the scale folded into Q, exact algebra) is rounded per row to 21
+  /// bits relative to max|Q'| and stored as three s8 parts of 7 bits (Q' ~ unit
+  /// x (2^14 top + 2^7 mid + lo)); each takes the key-column vpdpbusd loop as
+  /// its own s8 Q row. The zero point stays the f32 per-row bias, computed from
+  /// the rounded Q'.
+  bool vnniQueryParts = false;
   /// Scale groups of one K row (1 unless the K scale varies along D).
   int64_t keyScaleGroups = 1;
   /// int8 math with VNNI: P x V is an integer dot product too. Per KV tile,
