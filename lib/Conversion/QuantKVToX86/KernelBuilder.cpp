@@ -199,10 +199,10 @@ Value KernelBuilder::roundToMathMode(Value v) {
   return toF32(fromF32(v, narrow));
 }
 
-std::pair<Value, Value> KernelBuilder::quantizeRowInt8(Value buf,
-                                                       ValueRange row,
-                                                       int64_t numVecs,
-                                                       Value i8Buf) {
+std::pair<Value, Value>
+KernelBuilder::quantizeRow(Value buf, ValueRange row, int64_t numVecs,
+                           double levels,
+                           function_ref<void(int64_t, Value)> codes) {
   auto at = [&](int64_t c) {
     SmallVector<Value> idx(row.begin(), row.end());
     idx.push_back(cIdx(c * lanes));
@@ -214,27 +214,37 @@ std::pair<Value, Value> KernelBuilder::quantizeRowInt8(Value buf,
     amax = amax ? maxf(amax, a) : a;
   }
   Value m = treeReduce(amax, /*isMax=*/true);
-  Value rowScale = arith::DivFOp::create(b, loc, m, cF32(127.0));
+  Value rowScale = arith::DivFOp::create(b, loc, m, cF32(levels));
   Value isZero =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
-  Value lo = splat(cF32(-127.0)), hi = splat(cF32(127.0));
+  Value lo = splat(cF32(-levels)), hi = splat(cF32(levels));
   Value sV = splat(rowScale), zero = splat(cF32(0.0));
   for (int64_t c = 0; c < numVecs; ++c) {
     Value q = vload(buf, at(c));
     Value qi =
         math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, q, sV));
     qi = arith::MinimumFOp::create(b, loc, maxf(qi, lo), hi);
-    Value dq =
-        arith::SelectOp::create(b, loc, splat(isZero), zero, mul(qi, sV));
-    vstore(dq, buf, at(c));
-    if (i8Buf) {
-      Value qz = arith::SelectOp::create(b, loc, splat(isZero), zero, qi);
-      Value i = arith::FPToSIOp::create(
-          b, loc, VectorType::get({lanes}, b.getI8Type()), qz);
-      vstore(i, i8Buf, at(c));
-    }
+    // An all-zero row divides 0 by 0: its codes are 0.
+    Value w = arith::SelectOp::create(b, loc, splat(isZero), zero, qi);
+    vstore(mul(w, sV), buf, at(c));
+    codes(c, w);
   }
   return {rowScale, isZero};
+}
+
+std::pair<Value, Value> KernelBuilder::quantizeRowInt8(Value buf,
+                                                       ValueRange row,
+                                                       int64_t numVecs,
+                                                       Value i8Buf) {
+  return quantizeRow(buf, row, numVecs, 127.0, [&](int64_t c, Value w) {
+    if (!i8Buf)
+      return;
+    SmallVector<Value> idx(row.begin(), row.end());
+    idx.push_back(cIdx(c * lanes));
+    vstore(arith::FPToSIOp::create(b, loc,
+                                   VectorType::get({lanes}, b.getI8Type()), w),
+           i8Buf, idx);
+  });
 }
 
 //===----------------------------------------------------------------------===//

@@ -98,13 +98,18 @@ protected:
   /// Rounds an f32 value to the math mode's contraction type (bf16/f16 modes
   /// round every contraction input), keeping it in f32.
   Value roundToMathMode(Value v);
-  /// int8 math: the `numVecs` f32 vectors of `buf` at indices `row` ++
-  /// [c * lanes] are quantized symmetrically to [-127, 127] with scale
-  /// max|x| / 127 (round half to even) and replaced by their dequantized
-  /// values, so that the contraction sees exactly the integer row times its
-  /// scale. `i8Buf`, when given, receives the integer codes at the same
-  /// indices. Returns the scale and whether the row is all zeros (scale 0,
-  /// codes and values written as 0).
+  /// The `numVecs` f32 vectors of `buf` at indices `row` ++ [c * lanes] are
+  /// quantized symmetrically to integers w in [-levels, levels] with scale
+  /// max|x| / levels (round half to even) and replaced by their dequantized
+  /// values w * scale, so that a contraction sees exactly the integer row
+  /// times its scale. `codes(c, w)` receives vector c's integers (as f32).
+  /// Returns the scale and whether the row is all zeros (scale 0, codes and
+  /// values 0).
+  std::pair<Value, Value> quantizeRow(Value buf, ValueRange row,
+                                      int64_t numVecs, double levels,
+                                      function_ref<void(int64_t, Value)> codes);
+  /// int8 math: quantizeRow to [-127, 127]; `i8Buf`, when given, receives
+  /// the integer codes at the same indices.
   std::pair<Value, Value> quantizeRowInt8(Value buf, ValueRange row,
                                           int64_t numVecs,
                                           Value i8Buf = Value());

@@ -49,11 +49,10 @@ public:
     int64_t keyTileBytes =
         p.kvTile *
         (p.key.storage == CacheStorage::Int4 ? p.headDim / 2 : p.headDim);
-    kPrefetchTiles = std::clamp<int64_t>(8192 / keyTileBytes, 1, 2);
-    if (p.rowBlock > 2) {
-      kPrefetchTiles = 1;
-      vPrefetchTiles = 0;
-    }
+    bool smallBlock = p.rowBlock <= 2;
+    kPrefetchTiles =
+        smallBlock ? std::clamp<int64_t>(8192 / keyTileBytes, 1, 2) : 1;
+    vPrefetchTiles = smallBlock ? 1 : 0;
   }
 
   void emit();
@@ -427,8 +426,9 @@ private:
   ModuleOp module;
   /// Emitting the AMX variant of the work item (AmxScores.h).
   bool amxScores = false;
-  /// Prefetch distances of the VNNI key-column path, in tiles.
-  int64_t kPrefetchTiles = 2, vPrefetchTiles = 1;
+  /// Prefetch distances of the VNNI key-column path, in tiles (set by the
+  /// constructor).
+  int64_t kPrefetchTiles, vPrefetchTiles;
 };
 
 } // namespace mlir::quantkv

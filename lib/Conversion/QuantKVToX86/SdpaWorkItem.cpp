@@ -295,47 +295,30 @@ void SdpaEmitter::layoutQueryCodes(const WorkItem &it, Value codeRow) {
 }
 
 void SdpaEmitter::quantizeQueryParts(const WorkItem &it, int64_t r) {
-  const int64_t L = p.lanes, dVecs = p.headDim / p.lanes;
-  constexpr double kLevels = 1048575.0; // 21 bits: |w| < 2^20
-  Value cr = cIdx(r);
-  Value amax;
-  for (int64_t c = 0; c < dVecs; ++c) {
-    Value a =
-        math::AbsFOp::create(b, loc, vload(vecTy, it.qBuf, {cr, cIdx(c * L)}));
-    amax = amax ? maxf(amax, a) : a;
-  }
-  Value m = treeReduce(amax, /*isMax=*/true);
-  Value isZero =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cF32(0.0));
-  Value unit = arith::DivFOp::create(b, loc, m, cF32(kLevels));
-  // An all-zero row gets w = 0 (not 0 / 0).
-  Value toCodes =
-      arith::SelectOp::create(b, loc, isZero, cF32(0.0),
-                              arith::DivFOp::create(b, loc, cF32(kLevels), m));
-  auto i32x16 = VectorType::get({L}, i32);
-  auto i8x16 = VectorType::get({L}, b.getI8Type());
-  Value lim = splat(cF32(kLevels));
-  for (int64_t c = 0; c < dVecs; ++c) {
-    Value q = vload(vecTy, it.qBuf, {cr, cIdx(c * L)});
-    Value w = math::RoundEvenOp::create(b, loc, mul(q, splat(toCodes)));
-    w = arith::MinimumFOp::create(
-        b, loc, maxf(w, arith::NegFOp::create(b, loc, lim)), lim);
-    // The scores multiply by `unit` what the codes add up: the f32 row
-    // keeps the rounded value for the zero point's bias.
-    vstore(mul(w, splat(unit)), it.qBuf, {cr, cIdx(c * L)});
-    // w = 2^14 top + 2^7 mid + lo, top in [-64, 63], mid and lo in [0, 127].
-    Value wi = arith::FPToSIOp::create(b, loc, i32x16, w);
-    Value parts[3] = {
-        arith::ShRSIOp::create(b, loc, wi, splatInt(i32x16, 14)),
-        arith::AndIOp::create(
-            b, loc, arith::ShRSIOp::create(b, loc, wi, splatInt(i32x16, 7)),
-            splatInt(i32x16, 127)),
-        arith::AndIOp::create(b, loc, wi, splatInt(i32x16, 127))};
-    for (auto [k, part] : llvm::enumerate(parts))
-      vstore(arith::TruncIOp::create(b, loc, i8x16, part), it.qi8Buf,
-             {cIdx(queryCodeRows() * r + k), cIdx(c * L)});
-  }
-  store(unit, it.rsBuf, cr);
+  auto i32x16 = VectorType::get({p.lanes}, i32);
+  auto i8x16 = VectorType::get({p.lanes}, b.getI8Type());
+  // 21 bits, |w| < 2^20; the f32 row keeps the rounded values (the zero
+  // point's bias is computed from them).
+  Value unit =
+      quantizeRow(
+          it.qBuf, cIdx(r), p.headDim / p.lanes, 1048575.0,
+          [&](int64_t c, Value w) {
+            // w = 2^14 top + 2^7 mid + lo, top in [-64, 63], mid and
+            // lo in [0, 127].
+            Value wi = arith::FPToSIOp::create(b, loc, i32x16, w);
+            Value parts[3] = {
+                arith::ShRSIOp::create(b, loc, wi, splatInt(i32x16, 14)),
+                arith::AndIOp::create(
+                    b, loc,
+                    arith::ShRSIOp::create(b, loc, wi, splatInt(i32x16, 7)),
+                    splatInt(i32x16, 127)),
+                arith::AndIOp::create(b, loc, wi, splatInt(i32x16, 127))};
+            for (auto [k, part] : llvm::enumerate(parts))
+              vstore(arith::TruncIOp::create(b, loc, i8x16, part), it.qi8Buf,
+                     {cIdx(queryCodeRows() * r + k), cIdx(c * p.lanes)});
+          })
+          .first;
+  store(unit, it.rsBuf, cIdx(r));
 }
 
 SmallVector<Value> SdpaEmitter::maskedScores(const WorkItem &it, Value j0,
