@@ -34,33 +34,40 @@ readRange(const char *begin, const char *end) {
   return _mm512_reduce_add_epi64(s);
 }
 
-BandwidthResult mlir::quantkv::bench::measureReadBandwidth(int64_t bytes,
-                                                           int threads,
-                                                           int warmup,
-                                                           int repeats) {
-  bytes = bytes / 4096 * 4096;
-  char *buffer = static_cast<char *>(std::aligned_alloc(4096, bytes));
-  std::memset(buffer, 1, bytes);
-  volatile uint64_t sink = 0;
-  std::vector<double> times;
-  for (int it = 0; it < warmup + repeats; ++it) {
-    auto t0 = std::chrono::steady_clock::now();
-    uint64_t total = 0;
+ReadBandwidthProbe::ReadBandwidthProbe(int64_t bytes)
+    : size(std::max<int64_t>(bytes / 4096, 1) * 4096) {
+  buffer = static_cast<char *>(std::aligned_alloc(4096, size));
+  // Touch every page so that no pass measures page faults.
+  std::memset(buffer, 1, size);
+}
+
+ReadBandwidthProbe::~ReadBandwidthProbe() { std::free(buffer); }
+
+double ReadBandwidthProbe::passUs(int threads) {
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t total = 0;
+  const char *data = buffer;
+  int64_t bytes = size;
 #pragma omp parallel num_threads(threads) reduction(+ : total)
-    {
-      int n = omp_get_num_threads(), id = omp_get_thread_num();
-      int64_t chunk = bytes / n / 256 * 256;
-      const char *begin = buffer + id * chunk;
-      const char *end = id == n - 1 ? buffer + bytes : begin + chunk;
-      total += readRange(begin, end);
-    }
-    sink = sink + total;
-    auto t1 = std::chrono::steady_clock::now();
-    if (it >= warmup)
-      times.push_back(
-          std::chrono::duration<double, std::micro>(t1 - t0).count());
+  {
+    int n = omp_get_num_threads(), id = omp_get_thread_num();
+    int64_t chunk = bytes / n / 256 * 256;
+    const char *begin = data + id * chunk;
+    const char *end = id == n - 1 ? data + bytes : begin + chunk;
+    total += readRange(begin, end);
   }
-  std::free(buffer);
+  sink = sink + total;
+  auto t1 = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::micro>(t1 - t0).count();
+}
+
+BandwidthResult mlir::quantkv::bench::measureReadBandwidth(
+    ReadBandwidthProbe &probe, int threads, int warmup, int repeats) {
+  for (int it = 0; it < warmup; ++it)
+    probe.passUs(threads);
+  std::vector<double> times;
+  for (int it = 0; it < repeats; ++it)
+    times.push_back(probe.passUs(threads));
   std::sort(times.begin(), times.end());
-  return {bytes, times[times.size() / 2]};
+  return {probe.bytes(), times[times.size() / 2]};
 }

@@ -10,7 +10,11 @@
 // bf16 where oneDNN supports it), the naive reference lowering, and the
 // machine's read bandwidth. Median of --repeats runs after --warmup runs;
 // decode cases rotate over enough independent caches to exceed the
-// last-level cache. Prints a table, writes JSON Lines and a PNG plot.
+// last-level cache, and each of their runs is paired with a pass of the
+// bandwidth probe (the fraction of the bandwidth compares runs made under
+// the same conditions). Prints a table and a summary of the ratios (fraction
+// of the bandwidth or of the arithmetic peak, speedup over oneDNN), writes
+// JSON Lines and a PNG plot.
 //
 //   quantkv-bench [--quick] [--threads 1,2] [--cases decode,prefill]
 //                 [--kv-lens 1024,4096] [--repeats 20] [--warmup 3]
@@ -26,6 +30,7 @@
 #include "SdpaRunner.h"
 
 #include "quantkv/Testing/Numerics.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -39,6 +44,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace mlir::quantkv;
@@ -89,6 +95,12 @@ struct Measurement {
   /// peak_* row of the same run) and the fraction of it reached.
   std::string peak;
   double peakFraction = 0;
+  /// Decode (quantkv): the read bandwidth measured in passes alternating
+  /// with the kernel's runs, and the kernel's fraction of it.
+  double readGbps = 0;
+  double bandwidthFraction = 0;
+  /// Baselines: how many times faster quantkv ran on the same case.
+  double quantkvSpeedup = 0;
 };
 
 std::vector<std::string> split(const std::string &text, char sep) {
@@ -108,6 +120,11 @@ double nowUs() {
       .count();
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 template <typename Fn>
 double medianUs(int warmup, int repeats, Fn &&fn) {
   for (int i = 0; i < warmup; ++i)
@@ -118,8 +135,40 @@ double medianUs(int warmup, int repeats, Fn &&fn) {
     fn(warmup + i);
     times.push_back(nowUs() - t0);
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median(std::move(times));
+}
+
+struct PairedTiming {
+  double kernelUs = 0;
+  double readGbps = 0;
+  double fraction = 0;
+};
+
+/// Times `fn`, which reads `bytes`, alternately with passes of the bandwidth
+/// probe. On a shared machine the read bandwidth drifts by 10-50% within
+/// minutes (most with two threads), so a fraction of one bandwidth figure
+/// taken at the start of the run says as much about the drift as about the
+/// kernel: the fraction is the median over back-to-back pairs of kernel GB/s
+/// over probe GB/s.
+template <typename Fn>
+PairedTiming pairedWithBandwidth(ReadBandwidthProbe &probe, int threads,
+                                 int64_t bytes, int warmup, int repeats,
+                                 Fn &&fn) {
+  for (int i = 0; i < warmup; ++i) {
+    fn(i);
+    probe.passUs(threads);
+  }
+  std::vector<double> kernelUs, readGbps, fractions;
+  for (int i = 0; i < repeats; ++i) {
+    double t0 = nowUs();
+    fn(warmup + i);
+    double us = nowUs() - t0;
+    double gbps = probe.bytes() / (probe.passUs(threads) * 1e3);
+    kernelUs.push_back(us);
+    readGbps.push_back(gbps);
+    fractions.push_back(bytes / (us * 1e3) / gbps);
+  }
+  return {median(kernelUs), median(readGbps), median(fractions)};
 }
 
 int64_t lastLevelCacheBytes(const Options &opts) {
@@ -232,20 +281,29 @@ void writeJson(std::ofstream &os, const Measurement &m) {
   std::snprintf(buf, sizeof(buf),
                 "{\"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, "
                 "\"median_us\": %.3f, \"bytes_moved\": %lld, \"gbps\": %.4f, "
-                "\"kv_len\": %lld, \"gflops\": %.3f%s%s%s%s%s%s%s}\n",
+                "\"kv_len\": %lld, \"gflops\": %.3f",
                 m.caseName.c_str(), m.impl.c_str(), m.threads, m.medianUs,
                 static_cast<long long>(m.bytesMoved), m.gbps,
                 static_cast<long long>(m.kvLen),
-                m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0,
-                m.peak.empty() ? "" : ", \"peak\": \"", m.peak.c_str(),
-                m.peak.empty() ? "" : "\"",
-                m.peak.empty() ? ""
-                               : (", \"peak_pct\": " +
-                                  std::to_string(100 * m.peakFraction))
-                                     .c_str(),
-                m.note.empty() ? "" : ", \"note\": \"", m.note.c_str(),
-                m.note.empty() ? "" : "\"");
-  os << buf;
+                m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0);
+  std::string line = buf;
+  auto number = [&](const char *key, double value) {
+    std::snprintf(buf, sizeof(buf), ", \"%s\": %.4g", key, value);
+    line += buf;
+  };
+  if (!m.peak.empty()) {
+    line += ", \"peak\": \"" + m.peak + "\"";
+    number("peak_pct", 100 * m.peakFraction);
+  }
+  if (m.readGbps > 0) {
+    number("read_gbps", m.readGbps);
+    number("bw_pct", 100 * m.bandwidthFraction);
+  }
+  if (m.quantkvSpeedup > 0)
+    number("quantkv_speedup", m.quantkvSpeedup);
+  if (!m.note.empty())
+    line += ", \"note\": \"" + m.note + "\"";
+  os << line << "}\n";
   os.flush();
 }
 
@@ -334,6 +392,45 @@ std::optional<QuantScheme> parseScheme(const std::string &text) {
     }
   }
   return scheme;
+}
+
+/// The ratios the measurements are judged by, one line per quantkv
+/// measurement: decode against the read bandwidth measured alongside it,
+/// prefill against the arithmetic peak, both against the oneDNN baselines.
+void printSummary(const std::vector<Measurement> &all) {
+  std::map<std::tuple<std::string, int, std::string>, double> speedups;
+  for (const Measurement &m : all)
+    if (m.quantkvSpeedup > 0)
+      speedups[{m.caseName, m.threads, m.impl}] = m.quantkvSpeedup;
+  bool header = false;
+  for (const Measurement &m : all) {
+    if (m.impl != "quantkv")
+      continue;
+    if (!header) {
+      std::printf("\nsummary: decode as %% of the read bandwidth measured "
+                  "alongside, prefill as %% of the arithmetic peak\n"
+                  "%-44s %3s %9s %9s %-12s %12s %12s\n",
+                  "case", "thr", "GB/s", "GFLOP/s", "roofline", "x onednn_f32",
+                  "x onednn_bf16");
+      header = true;
+    }
+    char roofline[32] = "-";
+    if (m.readGbps > 0)
+      std::snprintf(roofline, sizeof(roofline), "%.0f%% bw",
+                    100 * m.bandwidthFraction);
+    else if (!m.peak.empty())
+      std::snprintf(roofline, sizeof(roofline), "%.0f%% %s",
+                    100 * m.peakFraction, m.peak.c_str() + 5);
+    auto ratio = [&](const char *impl) {
+      auto it = speedups.find({m.caseName, m.threads, impl});
+      return it == speedups.end() ? std::string("-")
+                                  : llvm::formatv("{0:F1}", it->second).str();
+    };
+    std::printf("%-44s %3d %9.2f %9.1f %-12s %12s %12s\n", m.caseName.c_str(),
+                m.threads, m.gbps,
+                m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0, roofline,
+                ratio("onednn_f32").c_str(), ratio("onednn_bf16").c_str());
+  }
 }
 
 int usage(const char *argv0) {
@@ -507,10 +604,13 @@ int main(int argc, char **argv) {
     all.push_back(m);
   };
 
+  std::optional<ReadBandwidthProbe> bandwidthProbe;
+  if (!opts.checkOnly)
+    bandwidthProbe.emplace(opts.bandwidthMiB << 20);
   for (int threads : opts.checkOnly ? std::vector<int>{} : opts.threads) {
     setNumThreads(threads);
-    BandwidthResult bw = measureReadBandwidth(
-        opts.bandwidthMiB << 20, threads, opts.warmup, opts.repeats);
+    BandwidthResult bw = measureReadBandwidth(*bandwidthProbe, threads,
+                                              opts.warmup, opts.repeats);
     Measurement m;
     m.caseName = "read_" + std::to_string(opts.bandwidthMiB) + "MiB";
     m.impl = "bandwidth";
@@ -616,10 +716,20 @@ int main(int argc, char **argv) {
       m.impl = "quantkv";
       m.bytesMoved = perCopy;
       llvm::Error err = llvm::Error::success();
-      m.medianUs = medianUs(opts.warmup, opts.repeats, [&](int it) {
+      auto run = [&](int it) {
         if (auto e = runner.run(it))
           err = std::move(e);
-      });
+      };
+      if (bc.isDecode) {
+        PairedTiming paired =
+            pairedWithBandwidth(*bandwidthProbe, threads, m.bytesMoved,
+                                opts.warmup, opts.repeats, run);
+        m.medianUs = paired.kernelUs;
+        m.readGbps = paired.readGbps;
+        m.bandwidthFraction = paired.fraction;
+      } else {
+        m.medianUs = medianUs(opts.warmup, opts.repeats, run);
+      }
       if (err) {
         std::fprintf(stderr, "quantkv-bench: %s: %s\n", bc.name.c_str(),
                      llvm::toString(std::move(err)).c_str());
@@ -628,6 +738,12 @@ int main(int argc, char **argv) {
       }
       m.gbps = m.bytesMoved / (m.medianUs * 1e3);
       m.note = "copies=" + std::to_string(copies);
+      if (m.readGbps > 0) {
+        char pct[64];
+        std::snprintf(pct, sizeof(pct), " %.0f%% of read bw %.2f",
+                      100 * m.bandwidthFraction, m.readGbps);
+        m.note += pct;
+      }
       if (!bc.isDecode) {
         measurePeaks(threads);
         // Every math mode contracts on f32 FMAs (bf16/f16 on rounded
@@ -656,6 +772,7 @@ int main(int argc, char **argv) {
           Measurement o = m;
           o.impl = bf16 ? "onednn_bf16" : "onednn_f32";
           o.note.clear();
+          o.readGbps = o.bandwidthFraction = 0;
           auto base = OneDnnSdpa::create(cfg, runner, bf16);
           if (!base) {
             o.note = "unsupported: " + llvm::toString(base.takeError());
@@ -667,13 +784,19 @@ int main(int argc, char **argv) {
           o.medianUs = medianUs(opts.warmup, opts.repeats,
                                 [&](int it) { (*base)->run(it); });
           o.gbps = o.bytesMoved / (o.medianUs * 1e3);
+          o.quantkvSpeedup = o.medianUs / m.medianUs;
+          char speedup[64];
+          std::snprintf(speedup, sizeof(speedup), "quantkv x%.1f",
+                        o.quantkvSpeedup);
+          o.note = speedup;
           if (opts.check && threads == opts.threads.front()) {
             (*base)->run(0);
             std::vector<double> ref = referenceSdpa(cfg, runner.data());
             ErrorStats stats = compareWithReference(
                 (*base)->output(), ref,
                 bf16 ? toleranceFor(MathMode::BF16) : toleranceFor(cfg.math));
-            o.note = std::string("check ") + (stats.passed() ? "PASS" : "FAIL");
+            o.note +=
+                std::string(" check ") + (stats.passed() ? "PASS" : "FAIL");
           }
           report(o);
         }
@@ -683,6 +806,7 @@ int main(int argc, char **argv) {
         Measurement n = m;
         n.impl = "naive";
         n.note.clear();
+        n.readGbps = n.bandwidthFraction = 0;
         if (!ref) {
           n.note = "failed: " + llvm::toString(ref.takeError());
           report(n);
@@ -698,6 +822,7 @@ int main(int argc, char **argv) {
     }
   }
 
+  printSummary(all);
   if (!opts.pngPath.empty())
     if (!writeLinePlot(opts.pngPath, plotSeries(all),
                        "decode: quantkv and onednn vs read bandwidth"))
