@@ -97,6 +97,7 @@ void mlir::quantkv::buildCpuPipeline(OpPassManager &pm,
   QuantKVLowerToX86PassOptions x86;
   x86.enableAmx = options.enableAmx;
   x86.cpuFeatures = options.cpuFeatures;
+  x86.targetParallelism = options.targetParallelism;
   pm.addPass(createQuantKVFuseSdpaPass());
   pm.addPass(createQuantKVLowerToX86Pass(x86));
   if (options.emulateAmx)

@@ -78,6 +78,12 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            "the kernel calls, in llc -mattr syntax (e.g. "
            "\"-avx512vbmi,-gfni\"): the kernel then runs on a CPU with the "
            "resulting features">,
+    Option<"targetParallelism", "target-parallelism", "int64_t",
+           /*default=*/"0",
+           "Work items the decomposition aims for: splits of the KV length "
+           "(flash-decoding) make up for too few batch x head items "
+           "(0: four per hardware thread of the host, which the JIT "
+           "compiles for)">,
   ];
 }
 

@@ -40,6 +40,12 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "(quantkv-lower-to-x86 cpu-features), e.g. "
                      "\"-avx512vbmi,-gfni\""),
       llvm::cl::init("")};
+  PassOptions::Option<int64_t> targetParallelism{
+      *this, "target-parallelism",
+      llvm::cl::desc("Work items the x86 kernel's decomposition aims for "
+                     "(quantkv-lower-to-x86 target-parallelism; 0: four per "
+                     "hardware thread of the host)"),
+      llvm::cl::init(0)};
 };
 
 /// quantkv-cpu-pipeline: quantkv-fuse-sdpa, quantkv-lower-to-x86, then the

@@ -22,6 +22,7 @@
 #include "quantkv/Conversion/QuantKVToX86/QuantKVToX86.h"
 #include "quantkv/Conversion/Utils/StorageTypeConverter.h"
 #include "quantkv/Dialect/QuantKV/IR/QuantKVDialect.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/TargetParser/Host.h"
 
 namespace mlir::quantkv {
@@ -68,6 +69,20 @@ struct QuantKVLowerToX86Pass
           << static_cast<int64_t>(kvTile);
       return signalPassFailure();
     }
+    if (targetParallelism < 0) {
+      getOperation().emitError("target-parallelism must be 0 (the host's) or "
+                               "positive, got ")
+          << static_cast<int64_t>(targetParallelism);
+      return signalPassFailure();
+    }
+    // Like the instructions, the decomposition follows the host: a few items
+    // per hardware thread balance the threads, more only add splits whose
+    // per-item start and merge cost time (GQA decode, one thread: 5-10%).
+    options.targetParallelism =
+        targetParallelism > 0
+            ? static_cast<int64_t>(targetParallelism)
+            : 4 * static_cast<int64_t>(
+                      llvm::hardware_concurrency().compute_thread_count());
 
     StorageTypeConverter converter;
     ConversionTarget target(*ctx);

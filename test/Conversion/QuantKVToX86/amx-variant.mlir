@@ -1,8 +1,8 @@
 // enable-amx emits a second work item, @<f>_sdpa_item_amx, whose Q.K scores
 // are AMX bf16 tile multiplies, and a run-time choice between the two loops
 // (quantkv_cpu_has_amx). Configurations AMX does not apply to get no variant.
-// RUN: quantkv-opt %s --quantkv-lower-to-x86="enable-amx=true" --split-input-file | FileCheck %s
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file \
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="enable-amx=true target-parallelism=32" --split-input-file | FileCheck %s
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="target-parallelism=32" --split-input-file \
 // RUN:   | FileCheck %s --check-prefix=NOAMX --implicit-check-not=_sdpa_item_amx \
 // RUN:       --implicit-check-not=quantkv_cpu_has_amx --implicit-check-not=amx.tile
 

@@ -1,10 +1,14 @@
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file | FileCheck %s
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="target-parallelism=32" --split-input-file | FileCheck %s
 // Every buffer the kernel allocates is listed below; any other allocation
 // (in particular one proportional to Skv x D) fails the test.
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file \
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="target-parallelism=32" --split-input-file \
 // RUN:   | FileCheck %s --check-prefix=ALLOC --implicit-check-not=memref.alloc
-// RUN: quantkv-opt %s --quantkv-lower-to-x86="kv-tile=32" --split-input-file \
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="kv-tile=32 target-parallelism=32" --split-input-file \
 // RUN:   | FileCheck %s --check-prefix=TILE
+// The KV splits make up for too few batch x head items, up to the target
+// (the default, 0, is four per hardware thread of the host).
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="target-parallelism=8" --split-input-file \
+// RUN:   | FileCheck %s --check-prefix=PAR8
 
 // GQA decode: int4 K with a scale per 32 channels of each token, uint8 V with
 // per-channel scales and zero points, bottom-right causal.
@@ -81,6 +85,12 @@
 // TILE-LABEL: func.func private @decode_sdpa_item(
 // TILE:         memref.alloca() {{.*}} : memref<4x32xf32>
 
+// Eight K/V heads are enough items for a target of 8: no splits, no merge.
+// PAR8-LABEL: func.func private @decode_sdpa_item(
+// PAR8-NOT:     func.func private @decode_sdpa_merge(
+// PAR8-LABEL: func.func @decode(
+// PAR8-NOT:     func.call @decode_sdpa_merge
+
 func.func @decode(%q: tensor<1x32x1x128xf32>,
                   %k: tensor<1x8x4096x128xsi4>, %ks: tensor<1x8x4096x4xf32>,
                   %v: tensor<1x8x4096x128xui8>, %vs: tensor<128xf32>,
@@ -130,6 +140,13 @@ func.func @decode(%q: tensor<1x32x1x128xf32>,
 // ALLOC:         memref.alloc(){{.*}}: memref<16x1xf32>
 
 // TILE-LABEL: func.func @mha(
+
+// One head, 4096 keys: 8 splits of 512 keys for a target of 8 (16 of 256,
+// the shortest split, for 32).
+// PAR8-LABEL: func.func private @mha_sdpa_item(
+// PAR8-SAME:    memref<8x1x128xf32>, %{{.*}}: memref<8x1xf32>, %{{.*}}: memref<8x1xf32>)
+// PAR8-LABEL: func.func @mha(
+// PAR8:         func.call @mha_sdpa_merge
 
 func.func @mha(%q: tensor<1x1x1x128xf32>, %k: tensor<1x1x4096x128xsi8>,
                %ks: tensor<128xf32>, %v: tensor<1x1x4096x128xsi8>,

@@ -1,9 +1,9 @@
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file | FileCheck %s
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="target-parallelism=32" --split-input-file | FileCheck %s
 // Every buffer the prefill kernel allocates is listed below; any other
 // allocation (in particular one proportional to Sq x Skv or Skv x D) fails.
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 --split-input-file \
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="target-parallelism=32" --split-input-file \
 // RUN:   | FileCheck %s --check-prefix=ALLOC --implicit-check-not=memref.alloc
-// RUN: quantkv-opt %s --quantkv-lower-to-x86="prefill-min-query-len=0" \
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="prefill-min-query-len=0 target-parallelism=32" \
 // RUN:   --split-input-file | FileCheck %s --check-prefix=OFF
 
 // GQA prefill (Sq = 100 rows per head, not a multiple of the 48-row block):

@@ -44,7 +44,8 @@ struct X86KernelOptions {
   bool enableAmx = false;
   /// Parallel work items the decomposition aims for (at least the number of
   /// threads the kernel may run on); splits of the KV length make up for
-  /// too few batch x head items.
+  /// too few batch x head items. The pass sets it from the host (option
+  /// target-parallelism).
   int64_t targetParallelism = 32;
   /// Shortest KV split worth its merge.
   int64_t minSplitLen = 256;
