@@ -420,7 +420,7 @@ void printSummary(const std::vector<Measurement> &all) {
                     100 * m.bandwidthFraction);
     else if (!m.peak.empty())
       std::snprintf(roofline, sizeof(roofline), "%.0f%% %s",
-                    100 * m.peakFraction, m.peak.c_str() + 5);
+                    100 * m.peakFraction, m.peak.c_str());
     auto ratio = [&](const char *impl) {
       auto it = speedups.find({m.caseName, m.threads, impl});
       return it == speedups.end() ? std::string("-")
