@@ -132,16 +132,32 @@ JitModule::compileLLVMDialect(ModuleOp module, const JitOptions &options) {
   return std::unique_ptr<JitModule>(new JitModule(std::move(*engine)));
 }
 
-llvm::Error JitModule::callPacked(StringRef name,
-                                  MutableArrayRef<void *> args) {
-  std::string wrapper = ("_mlir_ciface_" + name).str();
-  auto entry = engine->lookupPacked(wrapper);
+llvm::Expected<JitModule::PackedFunction>
+JitModule::getPackedFunction(StringRef name) {
+  std::lock_guard<std::mutex> lock(entriesMutex);
+  auto it = entries.find(name);
+  if (it != entries.end())
+    return it->second;
+  // What invokePacked does before each call: run the module's global
+  // constructors, once.
+  engine->initialize();
+  auto entry = engine->lookupPacked(("_mlir_ciface_" + name).str());
   if (!entry) {
     llvm::consumeError(entry.takeError());
     return llvm::createStringError("quantkv: no function '" + name.str() +
                                    "' with a C interface in the module");
   }
-  return engine->invokePacked(wrapper, args);
+  entries[name] = *entry;
+  return *entry;
+}
+
+llvm::Error JitModule::callPacked(StringRef name,
+                                  MutableArrayRef<void *> args) {
+  auto function = getPackedFunction(name);
+  if (!function)
+    return function.takeError();
+  (*function)(args.data());
+  return llvm::Error::success();
 }
 
 llvm::Error JitModule::call(StringRef name,

@@ -24,10 +24,12 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace mlir {
@@ -89,8 +91,17 @@ public:
                          llvm::MutableArrayRef<void *> args);
 
 private:
+  using PackedFunction = void (*)(void **);
+
   explicit JitModule(std::unique_ptr<ExecutionEngine> engine);
+  /// The C-interface wrapper of `name`, looked up once: a symbol lookup
+  /// walks the JIT session's tables, which a call made after other work
+  /// (a decode step after the weight GEMVs) finds evicted from the caches.
+  llvm::Expected<PackedFunction> getPackedFunction(llvm::StringRef name);
+
   std::unique_ptr<ExecutionEngine> engine;
+  std::mutex entriesMutex;
+  llvm::StringMap<PackedFunction> entries;
 };
 
 /// Adds `llvm.emit_c_interface` to every func.func with a body in `module`.
