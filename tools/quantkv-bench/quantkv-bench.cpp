@@ -125,17 +125,25 @@ double median(std::vector<double> values) {
   return values[values.size() / 2];
 }
 
+/// Calls fn(0) .. fn(warmup + repeats - 1) and returns the times of the last
+/// `repeats` calls; `afterEach(i)` runs untimed after every call.
+template <typename Fn, typename AfterEach>
+std::vector<double> timeRuns(int warmup, int repeats, Fn &&fn,
+                             AfterEach &&afterEach) {
+  std::vector<double> times;
+  for (int i = 0; i < warmup + repeats; ++i) {
+    double t0 = nowUs();
+    fn(i);
+    if (i >= warmup)
+      times.push_back(nowUs() - t0);
+    afterEach(i);
+  }
+  return times;
+}
+
 template <typename Fn>
 double medianUs(int warmup, int repeats, Fn &&fn) {
-  for (int i = 0; i < warmup; ++i)
-    fn(i);
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    double t0 = nowUs();
-    fn(warmup + i);
-    times.push_back(nowUs() - t0);
-  }
-  return median(std::move(times));
+  return median(timeRuns(warmup, repeats, fn, [](int) {}));
 }
 
 struct PairedTiming {
@@ -154,20 +162,15 @@ template <typename Fn>
 PairedTiming pairedWithBandwidth(ReadBandwidthProbe &probe, int threads,
                                  int64_t bytes, int warmup, int repeats,
                                  Fn &&fn) {
-  for (int i = 0; i < warmup; ++i) {
-    fn(i);
-    probe.passUs(threads);
-  }
-  std::vector<double> kernelUs, readGbps, fractions;
-  for (int i = 0; i < repeats; ++i) {
-    double t0 = nowUs();
-    fn(warmup + i);
-    double us = nowUs() - t0;
+  std::vector<double> readGbps;
+  std::vector<double> kernelUs = timeRuns(warmup, repeats, fn, [&](int i) {
     double gbps = probe.bytes() / (probe.passUs(threads) * 1e3);
-    kernelUs.push_back(us);
-    readGbps.push_back(gbps);
-    fractions.push_back(bytes / (us * 1e3) / gbps);
-  }
+    if (i >= warmup)
+      readGbps.push_back(gbps);
+  });
+  std::vector<double> fractions;
+  for (size_t i = 0; i < kernelUs.size(); ++i)
+    fractions.push_back(bytes / (kernelUs[i] * 1e3) / readGbps[i]);
   return {median(kernelUs), median(readGbps), median(fractions)};
 }
 
