@@ -56,42 +56,47 @@ using quantkv_sweep::randomConfig;
 
 namespace cl = llvm::cl;
 
+// The tool links LLVM's backends, whose options would otherwise fill --help.
+static cl::OptionCategory sweepCategory("quantkv-sweep options");
+
 static cl::opt<int64_t> clCount("count", cl::desc("Configurations to run"),
-                                cl::init(200));
-static cl::opt<uint64_t> clSeed("seed", cl::desc("Sweep seed"), cl::init(1));
-static cl::opt<int64_t>
-    clFirst("first", cl::desc("Index of the first configuration"), cl::init(0));
+                                cl::cat(sweepCategory), cl::init(200));
+static cl::opt<uint64_t> clSeed("seed", cl::desc("Sweep seed"),
+                                cl::cat(sweepCategory), cl::init(1));
+static cl::opt<int64_t> clFirst("first",
+                                cl::desc("Index of the first configuration"),
+                                cl::cat(sweepCategory), cl::init(0));
 static cl::opt<std::string>
     clTargets("targets",
               cl::desc("Comma-separated targets: reference, cpu, spirv"),
-              cl::init("reference,cpu"));
-static cl::opt<unsigned>
-    clOptLevel("opt-level", cl::desc("JIT optimization level (0-3)"),
-               cl::init(0));
+              cl::cat(sweepCategory), cl::init("reference,cpu"));
+static cl::opt<unsigned> clOptLevel("opt-level",
+                                    cl::desc("JIT optimization level (0-3)"),
+                                    cl::cat(sweepCategory), cl::init(0));
 static cl::opt<bool> clVerbose("verbose",
                                cl::desc("Print every configuration's result"),
-                               cl::init(false));
+                               cl::cat(sweepCategory), cl::init(false));
 static cl::opt<int64_t>
     clShowFailures("show-failures",
                    cl::desc("Failures printed in full (the rest are counted)"),
-                   cl::init(20));
+                   cl::cat(sweepCategory), cl::init(20));
 static cl::opt<bool> clDeclinedOk(
     "declined-ok",
     cl::desc("Do not count as failures the configurations a target declines "
              "to compile with a diagnostic (its lowering does not handle "
              "them); they are still counted and reported"),
-    cl::init(false));
+    cl::cat(sweepCategory), cl::init(false));
 static cl::opt<std::string> clCpuAmx(
     "cpu-amx",
     cl::desc("Target cpu with the AMX kernel variant: off, on (chosen by the "
              "CPU, see docs/X86Kernel.md) or emulate (testing: the AMX "
              "variant runs with emulated tile ops, whatever the CPU)"),
-    cl::init("off"));
+    cl::cat(sweepCategory), cl::init("off"));
 static cl::opt<double> clPerturb(
     "perturb",
     cl::desc("Testing only: add this to the first output element of every "
              "run, to check that the comparison catches a wrong kernel"),
-    cl::init(0.0), cl::Hidden);
+    cl::cat(sweepCategory), cl::init(0.0), cl::Hidden);
 
 namespace {
 
@@ -261,6 +266,7 @@ std::vector<SdpaConfig> probeConfigs() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(sweepCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "quantkv differential sweep: random SDPA configurations on every "
