@@ -29,6 +29,7 @@
 #include "PngPlot.h"
 #include "SdpaRunner.h"
 
+#include "quantkv/Testing/CommandLine.h"
 #include "quantkv/Testing/Numerics.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -441,124 +442,128 @@ int usage(const char *argv0) {
       stderr,
       "usage: %s [--quick] [--threads 1,2] [--cases decode,prefill]\n"
       "  [--kv-lens 1024,4096,16384,32768] [--math f32,bf16,f16,int8]\n"
-      "  [--repeats N>=20] [--warmup N] [--json FILE] [--png FILE]\n"
+      "  [--repeats N (default 20)] [--warmup N] [--json FILE] [--png FILE]\n"
       "  [--no-onednn] [--no-naive] [--naive-max-kv N] [--llc-mib N]\n"
       "  [--bandwidth-mib N] [--check] [--check-only]\n"
       "  [--shape B,HQ,HKV,SQ,SKV,D[,DV] --k SCHEME --v SCHEME --mask M]\n"
-      "  SCHEME: TYPE[:tensor|:ch<axis>|:g<n>|:s<n>|:b<b>x<h>x<s>x<d>][:zp[=T]]\n"
+      "  SCHEME: "
+      "TYPE[:tensor|:ch<axis>|:g<n>|:s<n>|:b<b>x<h>x<s>x<d>][:zp[=T]]\n"
       "  M: none|causal-br|causal-tl|explicit\n",
       argv0);
   return 2;
+}
+
+/// Parses the command line into `opts`; returns the first error, if any.
+/// Every value is checked: a malformed or out-of-range one is an error, not
+/// a silently clamped default.
+std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
+  Args args(
+      argv,
+      {"threads", "kv-lens", "cases", "math", "repeats", "warmup", "json",
+       "png", "naive-max-kv", "llc-mib", "bandwidth-mib", "shape", "k", "v",
+       "mask", "seed", "scale"},
+      {"quick", "no-onednn", "no-naive", "check", "check-only", "help", "h"});
+  if (!args.positional().empty())
+    args.fail("unexpected argument '" + args.positional().front() + "'");
+  auto atLeast = [&](const char *flag, const std::vector<int64_t> &values,
+                     int64_t min) {
+    for (int64_t v : values)
+      if (v < min)
+        args.fail(std::string("--") + flag + " values must be >= " +
+                  std::to_string(min) + ", got " + std::to_string(v));
+  };
+  std::vector<int64_t> threads = args.getIntList("threads", {1, 2});
+  atLeast("threads", threads, 1);
+  opts.threads.assign(threads.begin(), threads.end());
+  opts.kvLens = args.getIntList("kv-lens", opts.kvLens);
+  atLeast("kv-lens", opts.kvLens, 1);
+  opts.kinds = args.getList("cases", opts.kinds);
+  for (const std::string &kind : opts.kinds)
+    if (kind != "decode" && kind != "prefill")
+      args.fail("--cases: unknown case kind '" + kind + "' (decode, prefill)");
+  opts.mathModes = args.getList("math", opts.mathModes);
+  for (const std::string &m : opts.mathModes)
+    if (!parseMathMode(m))
+      args.fail("--math: unknown math mode '" + m + "'");
+  opts.repeats = args.getInt("repeats", opts.repeats, /*min=*/1);
+  opts.warmup = args.getInt("warmup", opts.warmup, /*min=*/0);
+  opts.jsonPath = args.getString("json", opts.jsonPath);
+  opts.pngPath = args.getString("png", opts.pngPath);
+  opts.naiveMaxKv = args.getInt("naive-max-kv", opts.naiveMaxKv, /*min=*/0);
+  opts.llcMiB = args.getInt("llc-mib", opts.llcMiB, /*min=*/0);
+  opts.bandwidthMiB =
+      args.getInt("bandwidth-mib", opts.bandwidthMiB, /*min=*/1);
+  opts.quick = args.has("quick");
+  opts.onednn = !args.has("no-onednn");
+  opts.naive = !args.has("no-naive");
+  opts.check = args.has("check");
+  if (args.has("check-only")) {
+    opts.check = opts.checkOnly = true;
+    opts.onednn = opts.naive = false;
+    opts.pngPath.clear();
+  }
+
+  bool custom = false;
+  for (const char *flag : {"shape", "k", "v", "mask", "seed", "scale"})
+    custom |= args.has(flag);
+  if (custom) {
+    opts.custom = BenchCase();
+    opts.custom->name = "custom";
+    SdpaConfig &c = opts.custom->config;
+    c.headDim = 128;
+    if (args.has("shape")) {
+      std::vector<int64_t> dims = args.getIntList("shape", {});
+      if (dims.size() < 6 || dims.size() > 7)
+        args.fail("--shape expects B,HQ,HKV,SQ,SKV,D[,DV]");
+      atLeast("shape", dims, 1);
+      int64_t *fields[] = {&c.batch, &c.qHeads,  &c.kvHeads,     &c.qLen,
+                           &c.kvLen, &c.headDim, &c.valueHeadDim};
+      for (size_t d = 0; d < std::min<size_t>(dims.size(), 7); ++d)
+        *fields[d] = dims[d];
+    }
+    opts.custom->isDecode = c.qLen <= 16;
+    for (const char *flag : {"k", "v"}) {
+      std::optional<std::string> text = args.get(flag);
+      if (!text)
+        continue;
+      if (std::optional<QuantScheme> scheme = parseScheme(*text))
+        (flag[0] == 'k' ? c.key : c.value) = *scheme;
+      else
+        args.fail(std::string("--") + flag + ": bad scheme '" + *text + "'");
+    }
+    std::string mask = args.getString("mask", "none");
+    if (mask == "none")
+      c.mask = MaskKind::None;
+    else if (mask == "explicit")
+      c.mask = MaskKind::Explicit;
+    else if (mask == "causal" || mask == "causal-br")
+      c.mask = MaskKind::Causal, c.causalAlign = CausalAlign::BottomRight;
+    else if (mask == "causal-tl")
+      c.mask = MaskKind::Causal, c.causalAlign = CausalAlign::TopLeft;
+    else
+      args.fail("--mask: unknown mask '" + mask + "'");
+    c.seed = args.getInt("seed", c.seed, /*min=*/0);
+    if (args.has("scale"))
+      c.scale = args.getDouble("scale", 0.0);
+  }
+  return args.error();
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   Options opts;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "quantkv-bench: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--quick") {
-      opts.quick = true;
-    } else if (a == "--threads") {
-      opts.threads.clear();
-      for (auto &t : split(next(), ','))
-        opts.threads.push_back(std::max(1, std::atoi(t.c_str())));
-    } else if (a == "--kv-lens") {
-      opts.kvLens.clear();
-      for (auto &t : split(next(), ','))
-        opts.kvLens.push_back(std::max<int64_t>(1, std::atoll(t.c_str())));
-    } else if (a == "--cases") {
-      opts.kinds = split(next(), ',');
-    } else if (a == "--math") {
-      opts.mathModes = split(next(), ',');
-      for (auto &m : opts.mathModes)
-        if (!parseMathMode(m)) {
-          std::fprintf(stderr, "quantkv-bench: unknown math mode '%s'\n",
-                       m.c_str());
-          return 2;
-        }
-    } else if (a == "--repeats") {
-      opts.repeats = std::max(1, std::atoi(next().c_str()));
-    } else if (a == "--warmup") {
-      opts.warmup = std::max(0, std::atoi(next().c_str()));
-    } else if (a == "--json") {
-      opts.jsonPath = next();
-    } else if (a == "--png") {
-      opts.pngPath = next();
-    } else if (a == "--no-onednn") {
-      opts.onednn = false;
-    } else if (a == "--no-naive") {
-      opts.naive = false;
-    } else if (a == "--naive-max-kv") {
-      opts.naiveMaxKv = std::atoll(next().c_str());
-    } else if (a == "--llc-mib") {
-      opts.llcMiB = std::atoll(next().c_str());
-    } else if (a == "--bandwidth-mib") {
-      opts.bandwidthMiB = std::max<int64_t>(1, std::atoll(next().c_str()));
-    } else if (a == "--shape" || a == "--k" || a == "--v" || a == "--mask" ||
-               a == "--seed" || a == "--scale") {
-      if (!opts.custom) {
-        opts.custom = BenchCase();
-        opts.custom->name = "custom";
-        opts.custom->config.headDim = 128;
-      }
-      SdpaConfig &c = opts.custom->config;
-      std::string value = next();
-      if (a == "--shape") {
-        std::vector<std::string> dims = split(value, ',');
-        if (dims.size() < 6 || dims.size() > 7)
-          return usage(argv[0]);
-        int64_t *fields[] = {&c.batch, &c.qHeads, &c.kvHeads, &c.qLen,
-                             &c.kvLen, &c.headDim, &c.valueHeadDim};
-        for (size_t d = 0; d < dims.size(); ++d)
-          *fields[d] = std::atoll(dims[d].c_str());
-        opts.custom->isDecode = c.qLen <= 16;
-      } else if (a == "--k" || a == "--v") {
-        auto scheme = parseScheme(value);
-        if (!scheme) {
-          std::fprintf(stderr, "quantkv-bench: bad scheme '%s'\n",
-                       value.c_str());
-          return 2;
-        }
-        (a == "--k" ? c.key : c.value) = *scheme;
-      } else if (a == "--mask") {
-        if (value == "none")
-          c.mask = MaskKind::None;
-        else if (value == "explicit")
-          c.mask = MaskKind::Explicit;
-        else if (value == "causal" || value == "causal-br")
-          c.mask = MaskKind::Causal, c.causalAlign = CausalAlign::BottomRight;
-        else if (value == "causal-tl")
-          c.mask = MaskKind::Causal, c.causalAlign = CausalAlign::TopLeft;
-        else
-          return usage(argv[0]);
-      } else if (a == "--seed") {
-        c.seed = std::atoll(value.c_str());
-      } else {
-        c.scale = std::atof(value.c_str());
-      }
-    } else if (a == "--check-only") {
-      opts.check = opts.checkOnly = true;
-      opts.onednn = opts.naive = false;
-      opts.pngPath.clear();
-    } else if (a == "--check") {
-      opts.check = true;
-    } else if (a == "--help" || a == "-h") {
+  std::vector<std::string> argList(argv + 1, argv + argc);
+  std::string err = parseOptions(argList, opts);
+  if (!err.empty()) {
+    std::fprintf(stderr, "quantkv-bench: %s\n", err.c_str());
+    return usage(argv[0]);
+  }
+  for (const std::string &a : argList)
+    if (a == "--help" || a == "-h") {
       usage(argv[0]);
       return 0;
-    } else {
-      std::fprintf(stderr, "quantkv-bench: unknown argument '%s'\n",
-                   a.c_str());
-      return usage(argv[0]);
     }
-  }
   if (opts.quick) {
     opts.repeats = std::max(opts.repeats, 20);
     opts.warmup = std::min(opts.warmup, 2);
