@@ -122,7 +122,8 @@ double Args::getDouble(const std::string &flag, double dflt) {
 }
 
 std::vector<int64_t> Args::getIntList(const std::string &flag,
-                                      const std::vector<int64_t> &dflt) {
+                                      const std::vector<int64_t> &dflt,
+                                      int64_t min) {
   std::optional<std::string> text = get(flag);
   if (!text)
     return dflt;
@@ -132,6 +133,11 @@ std::vector<int64_t> Args::getIntList(const std::string &flag,
     if (!parseInt(item, v)) {
       fail("--" + flag + " expects comma-separated integers, got '" + *text +
            "'");
+      return dflt;
+    }
+    if (v < min) {
+      fail("--" + flag + " values must be >= " + std::to_string(min) +
+           ", got " + std::to_string(v));
       return dflt;
     }
     out.push_back(v);
@@ -231,7 +237,8 @@ static void parseScheme(Args &args, const std::string &p, int64_t dAxis,
   scheme.axis = args.getInt(p + "-axis", dAxis);
   if (*quant == GranularityKind::PerGroup) {
     if (args.has(p + "-group-shape")) {
-      std::vector<int64_t> shape = args.getIntList(p + "-group-shape", {});
+      std::vector<int64_t> shape =
+          args.getIntList(p + "-group-shape", {}, /*min=*/1);
       if (shape.size() != 4) {
         args.fail("--" + p +
                   "-group-shape needs 4 comma-separated sizes, got '" +

@@ -465,18 +465,9 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
       {"quick", "no-onednn", "no-naive", "check", "check-only", "help", "h"});
   if (!args.positional().empty())
     args.fail("unexpected argument '" + args.positional().front() + "'");
-  auto atLeast = [&](const char *flag, const std::vector<int64_t> &values,
-                     int64_t min) {
-    for (int64_t v : values)
-      if (v < min)
-        args.fail(std::string("--") + flag + " values must be >= " +
-                  std::to_string(min) + ", got " + std::to_string(v));
-  };
-  std::vector<int64_t> threads = args.getIntList("threads", {1, 2});
-  atLeast("threads", threads, 1);
+  std::vector<int64_t> threads = args.getIntList("threads", {1, 2}, /*min=*/1);
   opts.threads.assign(threads.begin(), threads.end());
-  opts.kvLens = args.getIntList("kv-lens", opts.kvLens);
-  atLeast("kv-lens", opts.kvLens, 1);
+  opts.kvLens = args.getIntList("kv-lens", opts.kvLens, /*min=*/1);
   opts.kinds = args.getList("cases", opts.kinds);
   for (const std::string &kind : opts.kinds)
     if (kind != "decode" && kind != "prefill")
@@ -512,10 +503,9 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
     SdpaConfig &c = opts.custom->config;
     c.headDim = 128;
     if (args.has("shape")) {
-      std::vector<int64_t> dims = args.getIntList("shape", {});
+      std::vector<int64_t> dims = args.getIntList("shape", {}, /*min=*/1);
       if (dims.size() < 6 || dims.size() > 7)
         args.fail("--shape expects B,HQ,HKV,SQ,SKV,D[,DV]");
-      atLeast("shape", dims, 1);
       int64_t *fields[] = {&c.batch, &c.qHeads,  &c.kvHeads,     &c.qLen,
                            &c.kvLen, &c.headDim, &c.valueHeadDim};
       for (size_t d = 0; d < std::min<size_t>(dims.size(), 7); ++d)

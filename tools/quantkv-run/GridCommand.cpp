@@ -139,9 +139,10 @@ int quantkv_run::runGridCommand(const std::vector<std::string> &argv) {
     else
       args.fail("unknown --masks entry '" + m + "'");
   }
-  std::vector<int64_t> gqas = args.getIntList("gqa", {1, 4});
-  std::vector<int64_t> kvLens = args.getIntList("kv-lens", {1, 17, 128});
-  std::vector<int64_t> qLens = args.getIntList("q-lens", {1, 3});
+  std::vector<int64_t> gqas = args.getIntList("gqa", {1, 4}, /*min=*/1);
+  std::vector<int64_t> kvLens =
+      args.getIntList("kv-lens", {1, 17, 128}, /*min=*/1);
+  std::vector<int64_t> qLens = args.getIntList("q-lens", {1, 3}, /*min=*/1);
   int64_t headDim = args.getInt("head-dim", 32, 1);
   int64_t kvHeads = args.getInt("kv-heads", 2, 1);
   uint64_t seed = static_cast<uint64_t>(args.getInt("seed", 1, 0));

@@ -72,4 +72,25 @@ TEST(SdpaFlags, RejectsInconsistentFlagsWithOneLine) {
   EXPECT_EQ(error, "q-heads (8) must be a multiple of kv-heads (3)");
 }
 
+TEST(SdpaFlags, RejectsGroupShapeSizesBelowOne) {
+  std::string error;
+  parse({"--k-type", "s8", "--k-group-shape", "1,1,0,1"}, error);
+  EXPECT_EQ(error, "--k-group-shape values must be >= 1, got 0");
+}
+
+TEST(Args, IntListsAreCheckedAgainstTheirMinimum) {
+  Args args({"--lens", "4,-2,8", "--heads=1,2"}, {"lens", "heads", "absent"},
+            {});
+  EXPECT_EQ(args.getIntList("heads", {}, /*min=*/1),
+            (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(args.getIntList("absent", {7}, /*min=*/1),
+            (std::vector<int64_t>{7}));
+  EXPECT_EQ(args.error(), "");
+  // A value below the minimum is an error naming the flag and the value;
+  // the default is returned so the caller never sees the bad list.
+  EXPECT_EQ(args.getIntList("lens", {16}, /*min=*/1),
+            (std::vector<int64_t>{16}));
+  EXPECT_EQ(args.error(), "--lens values must be >= 1, got -2");
+}
+
 } // namespace

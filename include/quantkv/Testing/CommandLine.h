@@ -48,9 +48,10 @@ public:
   std::string getString(const std::string &flag, const std::string &dflt);
   int64_t getInt(const std::string &flag, int64_t dflt, int64_t min = 0);
   double getDouble(const std::string &flag, double dflt);
-  /// A comma-separated list of integers.
+  /// A comma-separated list of integers, each at least `min`.
   std::vector<int64_t> getIntList(const std::string &flag,
-                                  const std::vector<int64_t> &dflt);
+                                  const std::vector<int64_t> &dflt,
+                                  int64_t min = 0);
   std::vector<std::string> getList(const std::string &flag,
                                    const std::vector<std::string> &dflt);
 
