@@ -48,9 +48,29 @@ TEST(NibblePacking, HostTensorAgreesWithPackNibbles) {
   std::vector<int64_t> values = {-8, -1, 0, 1, 7, 3, -3, 5, -5, 2};
   for (int64_t i = 0; i < 10; ++i)
     t.setInt(i, values[i]);
-  EXPECT_EQ(t.bytes, packNibbles(values, 5));
+  EXPECT_EQ(std::vector<uint8_t>(t.bytes.begin(), t.bytes.end()),
+            packNibbles(values, 5));
   for (int64_t i = 0; i < 10; ++i)
     EXPECT_EQ(t.getInt(i), values[i]) << "element " << i;
+}
+
+TEST(HostTensor, StorageStartsOnACacheLine) {
+  // Tensors of every size, allocated among odd-sized heap blocks, start on a
+  // 64-byte boundary like a framework's tensors.
+  std::vector<HostTensor> tensors;
+  std::vector<std::vector<char>> spacers;
+  for (int64_t n : {1, 3, 17, 100, 4096, 70000}) {
+    spacers.emplace_back(n % 61 + 1);
+    tensors.emplace_back(ElementKind::s4, std::vector<int64_t>{n});
+    tensors.emplace_back(ElementKind::f32, std::vector<int64_t>{n});
+  }
+  for (const HostTensor &t : tensors)
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.bytes.data()) % 64, 0u)
+        << t.size() << " elements";
+  // Copies (the benchmark's cache rotation) are aligned too.
+  std::vector<HostTensor> copies(tensors.begin(), tensors.end());
+  for (const HostTensor &t : copies)
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t.bytes.data()) % 64, 0u);
 }
 
 TEST(Rounding, HalfToEven) {

@@ -21,11 +21,40 @@
 
 #include "quantkv/Testing/SdpaConfig.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <vector>
 
 namespace mlir::quantkv::testing {
+
+/// Allocates on cache-line (64-byte) boundaries, the alignment frameworks
+/// give tensors (PyTorch's CPU allocator, oneDNN memory objects). With
+/// malloc's 16 bytes every other 64-byte cache row straddles two lines, and
+/// a kernel's speed then depends on where the heap happened to put a buffer.
+template <typename T> struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlignment{64};
+
+  CacheLineAllocator() = default;
+  template <typename U> CacheLineAllocator(const CacheLineAllocator<U> &) {}
+
+  T *allocate(std::size_t n) {
+    return static_cast<T *>(::operator new(n * sizeof(T), kAlignment));
+  }
+  void deallocate(T *p, std::size_t) { ::operator delete(p, kAlignment); }
+
+  template <typename U> bool operator==(const CacheLineAllocator<U> &) const {
+    return true;
+  }
+  template <typename U> bool operator!=(const CacheLineAllocator<U> &) const {
+    return false;
+  }
+};
+
+/// Tensor storage as passed to compiled code.
+using AlignedBytes = std::vector<uint8_t, CacheLineAllocator<uint8_t>>;
 
 /// Bytes of a row-major tensor of `shape` in the storage ABI.
 int64_t storageBytes(ElementKind kind, const std::vector<int64_t> &shape);
@@ -39,7 +68,7 @@ struct HostTensor {
   ElementKind kind = ElementKind::f32;
   /// The logical shape (unpacked).
   std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  AlignedBytes bytes;
 
   HostTensor() = default;
   HostTensor(ElementKind kind, std::vector<int64_t> shape);
