@@ -61,6 +61,7 @@ struct BenchCase {
 };
 
 struct Options {
+  bool help = false;
   bool quick = false;
   std::vector<int> threads = {1, 2};
   std::vector<int64_t> kvLens = {1024, 4096, 16384, 32768};
@@ -484,6 +485,7 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
   opts.llcMiB = args.getInt("llc-mib", opts.llcMiB, /*min=*/0);
   opts.bandwidthMiB =
       args.getInt("bandwidth-mib", opts.bandwidthMiB, /*min=*/1);
+  opts.help = args.has("help") || args.has("h");
   opts.quick = args.has("quick");
   opts.onednn = !args.has("no-onednn");
   opts.naive = !args.has("no-naive");
@@ -543,17 +545,16 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
 
 int main(int argc, char **argv) {
   Options opts;
-  std::vector<std::string> argList(argv + 1, argv + argc);
-  std::string err = parseOptions(argList, opts);
+  std::string err =
+      parseOptions(std::vector<std::string>(argv + 1, argv + argc), opts);
+  if (opts.help) {
+    usage(argv[0]);
+    return 0;
+  }
   if (!err.empty()) {
     std::fprintf(stderr, "quantkv-bench: %s\n", err.c_str());
     return usage(argv[0]);
   }
-  for (const std::string &a : argList)
-    if (a == "--help" || a == "-h") {
-      usage(argv[0]);
-      return 0;
-    }
   if (opts.quick) {
     opts.repeats = std::max(opts.repeats, 20);
     opts.warmup = std::min(opts.warmup, 2);
