@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
 
 using namespace mlir::quantkv::bench;
@@ -131,80 +132,119 @@ bool writePng(const std::string &path, const Canvas &c) {
 
 } // namespace
 
-bool mlir::quantkv::bench::writeLinePlot(const std::string &path,
-                                         const std::vector<PlotSeries> &series,
-                                         const std::string &title, int width,
-                                         int height) {
-  Canvas c(width, height);
-  const int left = 70, right = 300, top = 40, bottom = 60;
-  double xmin = 1e30, xmax = -1e30, ymax = 0;
-  for (const PlotSeries &s : series)
-    for (auto [x, y] : s.points) {
-      if (!s.horizontal) {
-        xmin = std::min(xmin, x);
-        xmax = std::max(xmax, x);
-      }
-      ymax = std::max(ymax, y);
-    }
-  if (xmin > xmax) {
-    xmin = 1;
-    xmax = 2;
-  }
-  if (xmin == xmax)
-    xmax = xmin * 2;
-  ymax = ymax > 0 ? ymax * 1.1 : 1;
-  double lx0 = std::log2(xmin), lx1 = std::log2(xmax);
-  int pw = width - left - right, ph = height - top - bottom;
-  auto px = [&](double x) { return left + (std::log2(x) - lx0) / (lx1 - lx0) * pw; };
-  auto py = [&](double y) { return top + ph - y / ymax * ph; };
+namespace {
 
-  // Axes, ticks and labels.
-  c.line(left, top, left, top + ph, 0x000000, 1);
-  c.line(left, top + ph, left + pw, top + ph, 0x000000, 1);
-  for (int i = 0; i <= 5; ++i) {
-    double y = ymax * i / 5;
-    c.line(left - 4, py(y), left + pw, py(y), 0xdddddd, 1);
+/// Colours in legend order; the n-th distinct label takes the n-th.
+constexpr uint32_t kPalette[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e,
+                                 0x9467bd, 0x8c564b, 0xe377c2, 0x17becf,
+                                 0xbcbd22, 0x393b79, 0x7f7f7f, 0x000000};
+
+struct Axes {
+  double lx0, lx1, ymax;
+};
+
+/// One panel at (x0, y0) of size w x h: axes, grid, ticks, title and series.
+void drawPanel(Canvas &c, int x0, int y0, int w, int h, const PlotPanel &panel,
+               const Axes &axes,
+               const std::map<std::string, uint32_t> &colorOf) {
+  const int left = 50, top = 24, bottom = 34, right = 12;
+  int pw = w - left - right, ph = h - top - bottom;
+  int ox = x0 + left, oy = y0 + top;
+  auto px = [&](double x) {
+    return ox + (std::log2(x) - axes.lx0) / (axes.lx1 - axes.lx0) * pw;
+  };
+  auto py = [&](double y) { return oy + ph - y / axes.ymax * ph; };
+
+  c.text(ox, y0 + 4, panel.title, 0x000000);
+  c.line(ox, oy, ox, oy + ph, 0x000000, 1);
+  c.line(ox, oy + ph, ox + pw, oy + ph, 0x000000, 1);
+  for (int i = 0; i <= 4; ++i) {
+    double y = axes.ymax * i / 4;
+    c.line(ox - 4, py(y), ox + pw, py(y), 0xdddddd, 1);
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.0f", y);
-    c.text(8, int(py(y)) - 5, buf, 0x000000);
+    c.text(x0 + 8, int(py(y)) - 5, buf, 0x000000);
   }
-  for (double x = std::exp2(std::floor(lx0)); x <= xmax * 1.01; x *= 2) {
-    if (x < xmin * 0.99)
-      continue;
-    c.line(px(x), top + ph, px(x), top + ph + 4, 0x000000, 1);
+  for (double x = std::exp2(std::ceil(axes.lx0 - 1e-9));
+       std::log2(x) <= axes.lx1 + 1e-9; x *= 2) {
+    c.line(px(x), oy + ph, px(x), oy + ph + 4, 0x000000, 1);
     char buf[32];
     if (x >= 1024)
       std::snprintf(buf, sizeof(buf), "%.0fk", x / 1024);
     else
       std::snprintf(buf, sizeof(buf), "%.0f", x);
-    c.text(int(px(x)) - 8, top + ph + 10, buf, 0x000000);
+    c.text(int(px(x)) - 8, oy + ph + 10, buf, 0x000000);
   }
-  c.text(left + pw / 2 - 20, height - 22, "skv", 0x000000);
-  c.text(8, 10, "gb/s  " + title, 0x000000);
-
-  static const uint32_t palette[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728,
-                                     0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f,
-                                     0xbcbd22, 0x17becf, 0x000000, 0x393b79};
-  int legendY = top;
-  for (size_t i = 0; i < series.size(); ++i) {
-    const PlotSeries &s = series[i];
-    uint32_t color = palette[i % (sizeof(palette) / sizeof(palette[0]))];
-    if (s.horizontal && !s.points.empty()) {
-      double y = py(s.points[0].second);
-      c.line(left, y, left + pw, y, color, 2, 8);
-    } else {
-      for (size_t k = 0; k + 1 < s.points.size(); ++k)
-        c.line(px(s.points[k].first), py(s.points[k].second),
-               px(s.points[k + 1].first), py(s.points[k + 1].second), color);
-      for (auto [x, y] : s.points)
-        for (int dx = -3; dx <= 3; ++dx)
-          for (int dy = -3; dy <= 3; ++dy)
-            c.set(int(px(x)) + dx, int(py(y)) + dy, color);
+  for (const PlotSeries &s : panel.series) {
+    uint32_t color = colorOf.at(s.label);
+    int dash = s.dashed ? 7 : 0;
+    if (s.horizontal) {
+      if (!s.points.empty())
+        c.line(ox, py(s.points[0].second), ox + pw, py(s.points[0].second),
+               color, 1, dash ? dash : 0);
+      continue;
     }
-    c.line(left + pw + 15, legendY + 5, left + pw + 35, legendY + 5, color, 3,
-           s.horizontal ? 4 : 0);
-    c.text(left + pw + 42, legendY, s.label, 0x000000);
-    legendY += 16;
+    for (size_t k = 0; k + 1 < s.points.size(); ++k)
+      c.line(px(s.points[k].first), py(s.points[k].second),
+             px(s.points[k + 1].first), py(s.points[k + 1].second), color, 2,
+             dash);
+    for (auto [x, y] : s.points)
+      for (int dx = -2; dx <= 2; ++dx)
+        for (int dy = -2; dy <= 2; ++dy)
+          c.set(int(px(x)) + dx, int(py(y)) + dy, color);
+  }
+}
+
+} // namespace
+
+bool mlir::quantkv::bench::writePanelPlot(const std::string &path,
+                                          const std::vector<PlotPanel> &panels,
+                                          const std::string &title,
+                                          const std::string &note,
+                                          const std::string &xLabel,
+                                          const std::string &yLabel) {
+  const int panelW = 480, panelH = 330, header = 56, legendW = 250;
+  int cols = panels.size() > 1 ? 2 : 1;
+  int rows = std::max<int>(1, (panels.size() + cols - 1) / cols);
+  Canvas c(cols * panelW + legendW, header + rows * panelH + 24);
+
+  double xmin = 1e30, xmax = -1e30, ymax = 0;
+  std::map<std::string, uint32_t> colorOf;
+  std::vector<std::pair<std::string, bool>> legend; // label, horizontal
+  for (const PlotPanel &panel : panels)
+    for (const PlotSeries &s : panel.series) {
+      for (auto [x, y] : s.points) {
+        if (!s.horizontal) {
+          xmin = std::min(xmin, x);
+          xmax = std::max(xmax, x);
+        }
+        ymax = std::max(ymax, y);
+      }
+      if (!colorOf.count(s.label)) {
+        colorOf[s.label] = kPalette[colorOf.size() % std::size(kPalette)];
+        legend.push_back({s.label, s.horizontal});
+      }
+    }
+  if (xmin > xmax)
+    xmin = 1, xmax = 2;
+  if (xmin == xmax)
+    xmax = xmin * 2;
+  Axes axes{std::log2(xmin), std::log2(xmax), ymax > 0 ? ymax * 1.1 : 1};
+
+  c.text(8, 8, title, 0x000000);
+  c.text(8, 26, note, 0x555555);
+  for (size_t i = 0; i < panels.size(); ++i)
+    drawPanel(c, int(i % cols) * panelW, header + int(i / cols) * panelH,
+              panelW, panelH, panels[i], axes, colorOf);
+  c.text(cols * panelW / 2 - 4 * int(xLabel.size()), c.h - 18, xLabel,
+         0x000000);
+  c.text(8, header - 14, yLabel, 0x000000);
+
+  int lx = cols * panelW + 10, ly = header + 24;
+  for (auto [label, horizontal] : legend) {
+    c.line(lx, ly + 5, lx + 22, ly + 5, colorOf[label], horizontal ? 1 : 3);
+    c.text(lx + 30, ly, label, 0x000000);
+    ly += 18;
   }
   return writePng(path, c);
 }

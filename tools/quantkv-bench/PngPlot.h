@@ -8,7 +8,6 @@
 #ifndef QUANTKV_TOOLS_QUANTKV_BENCH_PNGPLOT_H
 #define QUANTKV_TOOLS_QUANTKV_BENCH_PNGPLOT_H
 
-#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,19 +15,32 @@
 namespace mlir::quantkv::bench {
 
 struct PlotSeries {
+  /// The legend entry: series with the same label are drawn in the same
+  /// colour in every panel.
   std::string label;
   /// (x, y) points; x is drawn on a log2 axis.
   std::vector<std::pair<double, double>> points;
-  /// Draw as a horizontal dashed line at points[0].second.
+  /// Draw as a horizontal line at points[0].second (a roofline).
   bool horizontal = false;
+  /// Dashed instead of solid (e.g. the second thread count).
+  bool dashed = false;
 };
 
-/// Writes a `width` x `height` RGB PNG (zlib-compressed) of the series: GB/s
-/// against Skv, a colour per series and a legend. Returns false on I/O error.
-bool writeLinePlot(const std::string &path,
-                   const std::vector<PlotSeries> &series,
-                   const std::string &title, int width = 900,
-                   int height = 600);
+/// One chart of a panel grid.
+struct PlotPanel {
+  std::string title;
+  std::vector<PlotSeries> series;
+};
+
+/// Writes an RGB PNG (zlib-compressed) of `panels` as a grid of line charts,
+/// two per row, with a common log2 x axis (`xLabel`), a common y axis
+/// (`yLabel`, from 0 to the largest value), a legend of the labels shared
+/// by all panels, and `title` and `note` lines on top. Returns false on I/O
+/// error.
+bool writePanelPlot(const std::string &path,
+                    const std::vector<PlotPanel> &panels,
+                    const std::string &title, const std::string &note,
+                    const std::string &xLabel, const std::string &yLabel);
 
 } // namespace mlir::quantkv::bench
 

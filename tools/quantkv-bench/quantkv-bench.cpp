@@ -43,6 +43,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -86,6 +87,9 @@ struct Options {
 struct Measurement {
   std::string caseName;
   std::string impl;
+  /// The case's kind and math mode (what the plot groups by).
+  bool isDecode = false;
+  std::string math;
   int threads = 1;
   double medianUs = 0;
   int64_t bytesMoved = 0;
@@ -312,42 +316,88 @@ void writeJson(std::ofstream &os, const Measurement &m) {
   os.flush();
 }
 
-/// Decode measurements as GB/s-vs-Skv series (quantkv for every family,
-/// oneDNN f32 for the int4 ones) and one bandwidth line per thread count.
-std::vector<PlotSeries> plotSeries(const std::vector<Measurement> &all) {
-  std::map<std::string, PlotSeries> byLabel;
-  std::vector<std::string> order;
+/// The line-style key of the plot.
+std::string plotNote(const std::vector<int> &threads) {
+  auto count = [](int t) {
+    return std::to_string(t) + (t == 1 ? " thread" : " threads");
+  };
+  if (threads.size() == 1)
+    return count(threads[0]);
+  if (threads.size() == 2)
+    return "solid: " + count(threads[0]) + ", dashed: " + count(threads[1]);
+  return "one colour per implementation and thread count";
+}
+
+/// Decode measurements as one GB/s-vs-Skv panel per case family (shape and
+/// cache scheme): quantkv per math mode, oneDNN f32 and bf16, and the read
+/// bandwidth as a horizontal line; the second thread count dashed.
+std::vector<PlotPanel> plotPanels(const std::vector<Measurement> &all,
+                                  const std::vector<int> &threads) {
+  auto label = [&](std::string name, int t) {
+    return threads.size() > 2 ? name + " t" + std::to_string(t) : name;
+  };
+  bool dashedFor2 = threads.size() > 1;
+  auto dashed = [&](int t) { return dashedFor2 && t != threads.front(); };
+  std::vector<PlotSeries> bandwidth;
+  std::vector<PlotPanel> panels;
+  std::map<std::string, size_t> panelOf;
+  // (panel, label, threads) -> series; a baseline measured again for a
+  // second math mode keeps its first points.
+  std::map<std::tuple<size_t, std::string, int>, size_t> seriesOf;
+  std::set<std::tuple<size_t, std::string, int, int64_t>> seen;
   for (const Measurement &m : all) {
-    std::string label;
-    bool horizontal = false;
     if (m.impl == "bandwidth") {
-      label = "read bw t" + std::to_string(m.threads);
-      horizontal = true;
-    } else {
-      if (m.caseName.rfind("decode", 0) != 0 || m.medianUs <= 0)
-        continue;
-      bool int4 = m.caseName.find("s4g32") != std::string::npos;
-      if (m.impl != "quantkv" && !(m.impl == "onednn_f32" && int4))
-        continue;
-      std::string family = m.caseName.substr(7); // drop "decode_"
-      size_t skv = family.find("_skv");
-      size_t tail = family.find('_', skv + 1);
-      family = family.substr(0, skv) +
-               (tail == std::string::npos ? "" : family.substr(tail));
-      label = (m.impl == "quantkv" ? "qkv " : "dnn ") + family + " t" +
-              std::to_string(m.threads);
+      PlotSeries s;
+      s.label = label("read bw", m.threads);
+      s.points = {{1.0, m.gbps}};
+      s.horizontal = true;
+      s.dashed = dashed(m.threads);
+      bandwidth.push_back(s);
+      continue;
     }
-    if (!byLabel.count(label)) {
-      order.push_back(label);
-      byLabel[label].label = label;
-      byLabel[label].horizontal = horizontal;
+    if (!m.isDecode || m.medianUs <= 0 || m.impl == "naive")
+      continue;
+    // "decode_hq32_hkv8_s4g32_skv4096_int8" -> family "hq32 hkv8 s4g32";
+    // a custom case is one family.
+    std::string family = "custom";
+    if (m.caseName.rfind("decode_", 0) == 0) {
+      family = m.caseName.substr(7, m.caseName.find("_skv") - 7);
+      std::replace(family.begin(), family.end(), '_', ' ');
     }
-    byLabel[label].points.push_back({double(m.kvLen), m.gbps});
+    auto [it, added] = panelOf.try_emplace(family, panels.size());
+    if (added)
+      panels.push_back({family, {}});
+    std::string name =
+        m.impl == "quantkv"
+            ? "quantkv " + m.math
+            : (m.impl == "onednn_f32" ? "onednn f32" : "onednn bf16");
+    std::string l = label(name, m.threads);
+    if (!seen.insert({it->second, l, m.threads, m.kvLen}).second)
+      continue;
+    auto [sit, newSeries] = seriesOf.try_emplace(
+        {it->second, l, m.threads}, panels[it->second].series.size());
+    if (newSeries) {
+      PlotSeries s;
+      s.label = l;
+      s.dashed = dashed(m.threads);
+      panels[it->second].series.push_back(s);
+    }
+    panels[it->second].series[sit->second].points.push_back(
+        {double(m.kvLen), m.gbps});
   }
-  std::vector<PlotSeries> series;
-  for (const std::string &label : order)
-    series.push_back(byLabel[label]);
-  return series;
+  // The legend (in order of first appearance) lists quantkv, then the
+  // baselines, then the bandwidth.
+  auto rank = [](const PlotSeries &x) {
+    return x.label.rfind("quantkv", 0) == 0 ? 0 : 1;
+  };
+  for (PlotPanel &panel : panels) {
+    std::stable_sort(panel.series.begin(), panel.series.end(),
+                     [&](const PlotSeries &x, const PlotSeries &y) {
+                       return rank(x) < rank(y);
+                     });
+    panel.series.insert(panel.series.end(), bandwidth.begin(), bandwidth.end());
+  }
+  return panels;
 }
 
 /// Parses a cache scheme "TYPE[:GRAN][:zp[=ZPTYPE]]": TYPE s4|u4|s8|u8|f32|
@@ -709,6 +759,8 @@ int main(int argc, char **argv) {
       setNumThreads(threads);
       Measurement m;
       m.caseName = bc.name;
+      m.isDecode = bc.isDecode;
+      m.math = toString(cfg.math);
       m.threads = threads;
       m.kvLen = cfg.kvLen;
       m.flops = attentionFlops(cfg);
@@ -823,8 +875,10 @@ int main(int argc, char **argv) {
 
   printSummary(all);
   if (!opts.pngPath.empty())
-    if (!writeLinePlot(opts.pngPath, plotSeries(all),
-                       "decode: quantkv and onednn vs read bandwidth"))
+    if (!writePanelPlot(
+            opts.pngPath, plotPanels(all, opts.threads),
+            "decode: quantkv and onednn 2.6 against the read bandwidth",
+            plotNote(opts.threads), "skv (log2)", "gb/s"))
       std::fprintf(stderr, "quantkv-bench: could not write %s\n",
                    opts.pngPath.c_str());
   return failures ? 1 : 0;
