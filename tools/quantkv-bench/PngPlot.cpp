@@ -68,7 +68,7 @@ const std::map<char, const char *> &font() {
       {'w', "55775"}, {'x', "55255"}, {'y', "55222"}, {'z', "71247"},
       {'_', "00007"}, {'-', "00700"}, {'.', "00002"}, {':', "02020"},
       {'/', "11244"}, {'=', "07070"}, {'(', "24442"}, {')', "42224"},
-      {' ', "00000"}, {'%', "51245"}};
+      {' ', "00000"}, {'%', "51245"}, {',', "00024"}};
   return glyphs;
 }
 
@@ -181,7 +181,7 @@ void drawPanel(Canvas &c, int x0, int y0, int w, int h, const PlotPanel &panel,
     if (s.horizontal) {
       if (!s.points.empty())
         c.line(ox, py(s.points[0].second), ox + pw, py(s.points[0].second),
-               color, 1, dash ? dash : 0);
+               color, 2, dash);
       continue;
     }
     for (size_t k = 0; k + 1 < s.points.size(); ++k)
@@ -242,7 +242,7 @@ bool mlir::quantkv::bench::writePanelPlot(const std::string &path,
 
   int lx = cols * panelW + 10, ly = header + 24;
   for (auto [label, horizontal] : legend) {
-    c.line(lx, ly + 5, lx + 22, ly + 5, colorOf[label], horizontal ? 1 : 3);
+    c.line(lx, ly + 5, lx + 22, ly + 5, colorOf[label], horizontal ? 2 : 3);
     c.text(lx + 30, ly, label, 0x000000);
     ly += 18;
   }

@@ -31,6 +31,7 @@
 
 #include "quantkv/Testing/CommandLine.h"
 #include "quantkv/Testing/Numerics.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
@@ -43,7 +44,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -341,10 +341,8 @@ std::vector<PlotPanel> plotPanels(const std::vector<Measurement> &all,
   std::vector<PlotSeries> bandwidth;
   std::vector<PlotPanel> panels;
   std::map<std::string, size_t> panelOf;
-  // (panel, label, threads) -> series; a baseline measured again for a
-  // second math mode keeps its first points.
+  // (panel, label, threads) -> index of the series in the panel.
   std::map<std::tuple<size_t, std::string, int>, size_t> seriesOf;
-  std::set<std::tuple<size_t, std::string, int, int64_t>> seen;
   for (const Measurement &m : all) {
     if (m.impl == "bandwidth") {
       PlotSeries s;
@@ -372,8 +370,6 @@ std::vector<PlotPanel> plotPanels(const std::vector<Measurement> &all,
             ? "quantkv " + m.math
             : (m.impl == "onednn_f32" ? "onednn f32" : "onednn bf16");
     std::string l = label(name, m.threads);
-    if (!seen.insert({it->second, l, m.threads, m.kvLen}).second)
-      continue;
     auto [sit, newSeries] = seriesOf.try_emplace(
         {it->second, l, m.threads}, panels[it->second].series.size());
     if (newSeries) {
@@ -382,8 +378,14 @@ std::vector<PlotPanel> plotPanels(const std::vector<Measurement> &all,
       s.dashed = dashed(m.threads);
       panels[it->second].series.push_back(s);
     }
-    panels[it->second].series[sit->second].points.push_back(
-        {double(m.kvLen), m.gbps});
+    // A baseline measured again for a second math mode keeps its first
+    // point.
+    auto &points = panels[it->second].series[sit->second].points;
+    if (llvm::any_of(points, [&](const std::pair<double, double> &p) {
+          return p.first == double(m.kvLen);
+        }))
+      continue;
+    points.push_back({double(m.kvLen), m.gbps});
   }
   // The legend (in order of first appearance) lists quantkv, then the
   // baselines, then the bandwidth.
