@@ -130,10 +130,6 @@ bool writePng(const std::string &path, const Canvas &c) {
   return std::fclose(f) == 0 && ok;
 }
 
-} // namespace
-
-namespace {
-
 /// Colours in legend order; the n-th distinct label takes the n-th.
 constexpr uint32_t kPalette[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e,
                                  0x9467bd, 0x8c564b, 0xe377c2, 0x17becf,
