@@ -223,8 +223,11 @@ bool mlir::quantkv::bench::writePanelPlot(const std::string &path,
     }
   if (xmin > xmax)
     xmin = 1, xmax = 2;
-  if (xmin == xmax)
-    xmax = xmin * 2;
+  if (xmin == xmax) {
+    // One sequence length (a custom case): its points in the middle.
+    xmin /= 2;
+    xmax *= 2;
+  }
   Axes axes{std::log2(xmin), std::log2(xmax), ymax > 0 ? ymax * 1.1 : 1};
 
   c.text(8, 8, title, 0x000000);
