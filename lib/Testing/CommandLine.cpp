@@ -14,16 +14,16 @@
 using namespace mlir::quantkv::testing;
 
 std::vector<std::string>
-mlir::quantkv::testing::splitList(const std::string &text) {
+mlir::quantkv::testing::splitList(const std::string &text, char separator) {
   std::vector<std::string> items;
   size_t start = 0;
   while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos)
-      comma = text.size();
-    if (comma > start)
-      items.push_back(text.substr(start, comma - start));
-    start = comma + 1;
+    size_t end = text.find(separator, start);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > start)
+      items.push_back(text.substr(start, end - start));
+    start = end + 1;
   }
   return items;
 }

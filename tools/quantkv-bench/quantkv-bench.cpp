@@ -44,7 +44,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -108,16 +107,6 @@ struct Measurement {
   /// Baselines: how many times faster quantkv ran on the same case.
   double quantkvSpeedup = 0;
 };
-
-std::vector<std::string> split(const std::string &text, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, sep))
-    if (!item.empty())
-      out.push_back(item);
-  return out;
-}
 
 double nowUs() {
   using namespace std::chrono;
@@ -389,15 +378,14 @@ std::vector<PlotPanel> plotPanels(const std::vector<Measurement> &all,
   }
   // The legend (in order of first appearance) lists quantkv, then the
   // baselines, then the bandwidth.
-  auto rank = [](const PlotSeries &x) {
-    return x.label.rfind("quantkv", 0) == 0 ? 0 : 1;
-  };
   for (PlotPanel &panel : panels) {
-    std::stable_sort(panel.series.begin(), panel.series.end(),
-                     [&](const PlotSeries &x, const PlotSeries &y) {
-                       return rank(x) < rank(y);
-                     });
-    panel.series.insert(panel.series.end(), bandwidth.begin(), bandwidth.end());
+    std::vector<PlotSeries> ordered;
+    for (bool quantkv : {true, false})
+      for (const PlotSeries &x : panel.series)
+        if ((x.label.rfind("quantkv", 0) == 0) == quantkv)
+          ordered.push_back(x);
+    ordered.insert(ordered.end(), bandwidth.begin(), bandwidth.end());
+    panel.series = std::move(ordered);
   }
   return panels;
 }
@@ -406,7 +394,7 @@ std::vector<PlotPanel> plotPanels(const std::vector<Measurement> &all,
 /// f16|bf16; GRAN tensor | ch<axis> | g<n> (groups of n along D) | s<n>
 /// (groups of n tokens) | b<gb>x<gh>x<gs>x<gd> (any 4-d group).
 std::optional<QuantScheme> parseScheme(const std::string &text) {
-  std::vector<std::string> parts = split(text, ':');
+  std::vector<std::string> parts = splitList(text, ':');
   if (parts.empty())
     return std::nullopt;
   auto type = parseElementKind(parts[0]);
@@ -430,7 +418,7 @@ std::optional<QuantScheme> parseScheme(const std::string &text) {
       scheme.granularity = GranularityKind::PerGroup;
       scheme.groupShape = {1, 1, std::atoll(p.c_str() + 1), 1};
     } else if (p[0] == 'b') {
-      std::vector<std::string> dims = split(p.substr(1), 'x');
+      std::vector<std::string> dims = splitList(p.substr(1), 'x');
       if (dims.size() != 4)
         return std::nullopt;
       scheme.granularity = GranularityKind::PerGroup;

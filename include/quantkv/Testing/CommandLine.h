@@ -66,8 +66,10 @@ private:
   std::string firstError;
 };
 
-/// Splits "a,b,c".
-std::vector<std::string> splitList(const std::string &text);
+/// Splits "a,b,c" (or a list with another separator); empty items are
+/// dropped.
+std::vector<std::string> splitList(const std::string &text,
+                                   char separator = ',');
 
 /// The value flags describing an SDPA problem: --batch --q-heads --kv-heads
 /// --q-len --kv-len --head-dim --v-head-dim --mask --causal-align --math
