@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/Pass/Pass.h"
+#include "quantkv/Conversion/QuantKVToX86/CpuTuning.h"
 
 namespace mlir::quantkv {
 

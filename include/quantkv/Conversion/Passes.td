@@ -39,6 +39,11 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
     memory is O(tile). Other quantkv ops go through the reference lowering.
     Function signatures use the same storage ABI as
     `--quantkv-lower-to-linalg`.
+
+    The instructions the kernel calls follow the CPU's features (the host's,
+    edited by `cpu-features`); choices that depend on the core follow `cpu`
+    (the host by default): software prefetch in the decode loops and the
+    bf16 prefill on `vdpbf16ps`, each overridable with `on` or `off`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -69,10 +74,36 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            /*default=*/"16",
            "Query length from which the dedicated prefill kernel is used "
            "(0: never)">,
-    Option<"prefillBf16Dot", "prefill-bf16-dot", "bool", /*default=*/"false",
+    Option<"prefillBf16Dot", "prefill-bf16-dot",
+           "::mlir::quantkv::TuningSwitch",
+           /*default=*/"::mlir::quantkv::TuningSwitch::Auto",
            "Prefill bf16 math on vdpbf16ps (pair layouts) instead of f32 "
-           "FMAs on bf16-rounded values (slower where vdpbf16ps issues at "
-           "a quarter of the FMA rate)">,
+           "FMAs on bf16-rounded values: a gain where vdpbf16ps issues at "
+           "the FMA rate (Zen 4), a loss where it issues at a quarter of it "
+           "(Sapphire Rapids); auto (the default) follows option cpu",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::quantkv::TuningSwitch::Auto, "auto",
+                        "as tuned for the CPU (option cpu)"),
+             clEnumValN(::mlir::quantkv::TuningSwitch::On, "on", "always"),
+             clEnumValN(::mlir::quantkv::TuningSwitch::Off, "off", "never"))}]>,
+    Option<"softwarePrefetch", "software-prefetch",
+           "::mlir::quantkv::TuningSwitch",
+           /*default=*/"::mlir::quantkv::TuningSwitch::Auto",
+           "Prefetch K/V rows and token-varying scales ahead of the decode "
+           "tile loop: needed to stream at DRAM bandwidth on Sapphire Rapids, "
+           "half the speed on Zen 4, whose hardware prefetchers stream alone; "
+           "auto (the default) follows option cpu",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::quantkv::TuningSwitch::Auto, "auto",
+                        "as tuned for the CPU (option cpu)"),
+             clEnumValN(::mlir::quantkv::TuningSwitch::On, "on", "always"),
+             clEnumValN(::mlir::quantkv::TuningSwitch::Off, "off", "never"))}]>,
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "The x86 CPU the kernel is tuned for, in llc -mcpu names (e.g. "
+           "\"sapphirerapids\", \"znver4\"; empty: the host, which the JIT "
+           "compiles for). It decides software-prefetch=auto and "
+           "prefill-bf16-dot=auto; the instructions follow the CPU features "
+           "(option cpu-features)">,
     Option<"cpuFeatures", "cpu-features", "std::string", /*default=*/"\"\"",
            "Edits of the host's CPU features that decide which instructions "
            "the kernel calls, in llc -mattr syntax (e.g. "

@@ -243,6 +243,7 @@ FailureOr<KernelPlan> KernelPlan::build(SdpaOp op,
                     plan.headDim % 32 == 0;
   plan.useVpermb = options.hasAvx512Vbmi;
   plan.useGfni = options.hasGfni;
+  plan.softwarePrefetch = options.softwarePrefetch;
 
   // Tiling. Rows of one K/V head are blocked so that each unpacked K/V row
   // serves the whole block from registers.

@@ -240,6 +240,8 @@ Value SdpaEmitter::prefetchBlockRow(Value start, int64_t k, int64_t blockKeys) {
 void SdpaEmitter::prefetchRow(const CacheOperandPlan &cp, Value mem,
                               Value scaleFlat, Value bi, Value hi, Value j,
                               int64_t dim) {
+  if (!p.softwarePrefetch)
+    return;
   int64_t bytes = cp.storage == CacheStorage::Int4   ? dim / 2
                   : cp.storage == CacheStorage::Int8 ? dim
                                                      : dim * 4;

@@ -244,7 +244,8 @@ private:
   Value prefetchBlockRow(Value start, int64_t k, int64_t blockKeys);
 
   /// Prefetches every cache line of token j of a cache operand (and its
-  /// token-varying scale entry).
+  /// token-varying scale entry); nothing when the plan has no software
+  /// prefetch.
   void prefetchRow(const CacheOperandPlan &cp, Value mem, Value scaleFlat,
                    Value bi, Value hi, Value j, int64_t dim);
 

@@ -129,7 +129,7 @@ void SdpaEmitter::scoreTile(const WorkItem &it, Value j0, Value n) {
       }
       auto prefetchScales = [&](const CacheOperandPlan &cp, Value flat,
                                 int64_t groups, Value ahead) {
-        if (!cp.quantized || cp.tokenInvariant)
+        if (!cp.quantized || cp.tokenInvariant || !p.softwarePrefetch)
           return;
         int64_t bytes = L * groups * 4;
         for (int64_t off = 0; off < bytes; off += 64)

@@ -1,12 +1,18 @@
-// The optional vdpbf16ps variant of the prefill kernel (bf16 math): Q^T, K',
-// P^T and V' are stored as bf16 pairs in i32 lanes (Q and K' pair along D,
-// P and V' pair consecutive keys), both products are x86vector.avx512.dot,
-// and the softmax scale multiplies the scores. Off by default: vdpbf16ps
-// issues at a quarter of the FMA rate on Sapphire Rapids.
+// The vdpbf16ps variant of the prefill kernel (bf16 math): Q^T, K', P^T and
+// V' are stored as bf16 pairs in i32 lanes (Q and K' pair along D, P and V'
+// pair consecutive keys), both products are x86vector.avx512.dot, and the
+// softmax scale multiplies the scores. Chosen per core (option cpu): on for
+// Zen 4, where vdpbf16ps issues at the FMA rate; off for Sapphire Rapids,
+// where it issues at a quarter of it. prefill-bf16-dot=on|off overrides.
 // REQUIRES: avx512_bf16
-// RUN: quantkv-opt %s --quantkv-lower-to-x86="prefill-bf16-dot=1" \
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="prefill-bf16-dot=on" \
 // RUN:   | FileCheck %s --implicit-check-not=memref.alloc
-// RUN: quantkv-opt %s --quantkv-lower-to-x86 | FileCheck %s --check-prefix=FMA
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="cpu=znver4" \
+// RUN:   | FileCheck %s --implicit-check-not=memref.alloc
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="cpu=sapphirerapids" \
+// RUN:   | FileCheck %s --check-prefix=FMA
+// RUN: quantkv-opt %s --quantkv-lower-to-x86="cpu=znver4 prefill-bf16-dot=off" \
+// RUN:   | FileCheck %s --check-prefix=FMA
 
 // CHECK-LABEL: func.func private @dot_sdpa_prefill(
 // CHECK:         memref.alloca() {{.*}} : memref<32x48xi32>

@@ -1,9 +1,9 @@
-// Execution of the optional vdpbf16ps prefill variant (bf16 math, pair
+// Execution of the vdpbf16ps prefill variant (bf16 math, pair
 // layouts; Sq = 40 pads the 48-row block, Skv = 70 leaves a 6-key tile)
 // against the reference lowering of the same bf16-math op, at the bf16
 // tolerance of quantkv-run (4e-2 absolute + relative).
 // REQUIRES: quantkv-run, avx512_bf16
-// RUN: quantkv-run %s --entry dot --pipeline "quantkv-lower-to-x86{prefill-bf16-dot=1}" --against "" --rtol 4e-2 --atol 4e-2 | FileCheck %s
+// RUN: quantkv-run %s --entry dot --pipeline "quantkv-lower-to-x86{prefill-bf16-dot=on}" --against "" --rtol 4e-2 --atol 4e-2 | FileCheck %s
 // CHECK: PASS
 // CHECK: outputs match
 

@@ -74,10 +74,14 @@ struct X86KernelOptions {
   /// Most query rows of one prefill work item, in vectors of 16 rows.
   int64_t prefillRowVectors = 3;
   /// Prefill bf16 math on vdpbf16ps (pair layouts) instead of f32 FMAs on
-  /// bf16-rounded values. Off: measured on Sapphire Rapids, vdpbf16ps zmm
-  /// issues at 0.5/cycle against 2/cycle for vfmadd231ps, so the dot product
-  /// delivers half the flop rate of the f32 FMAs (docs/Benchmarks.md).
+  /// bf16-rounded values. The pass takes it from the CPU (CpuTuning.h): on
+  /// Sapphire Rapids vdpbf16ps zmm issues at 0.5/cycle against 2/cycle for
+  /// vfmadd231ps, so the dot product delivers half the flop rate of the f32
+  /// FMAs; on Zen 4 both issue at 1/cycle and the dot product doubles it.
   bool prefillBf16Dot = false;
+  /// Decode loops prefetch K/V rows (and token-varying scale rows) ahead of
+  /// the tile being read; the pass takes it from the CPU (CpuTuning.h).
+  bool softwarePrefetch = true;
 };
 
 /// Tiling of the dedicated prefill kernel (PrefillKernelEmitter.cpp). A work
@@ -241,6 +245,9 @@ struct KernelPlan {
   int64_t vnniRowsPerPass = 1, vnniColumnsPerPass = 1;
   /// bf16 math with AVX512_BF16: Q.K accumulates bf16 pairs in f32.
   bool bf16Scores = false;
+  /// Software prefetch of K/V ahead of the decode tile loop
+  /// (X86KernelOptions::softwarePrefetch).
+  bool softwarePrefetch = true;
   /// Optional instructions the kernel may call directly
   /// (X86KernelOptions::hasAvx512Vbmi, hasGfni).
   bool useVpermb = false, useGfni = false;
