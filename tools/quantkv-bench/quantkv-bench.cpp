@@ -29,6 +29,7 @@
 #include "PngPlot.h"
 #include "SdpaRunner.h"
 
+#include "quantkv/Conversion/QuantKVToX86/CpuTuning.h"
 #include "quantkv/Testing/CommandLine.h"
 #include "quantkv/Testing/Numerics.h"
 #include "llvm/ADT/STLExtras.h"
@@ -274,7 +275,32 @@ double attentionFlops(const SdpaConfig &c) {
          (c.headDim + c.getValueHeadDim());
 }
 
-void writeJson(std::ofstream &os, const Measurement &m) {
+/// One line naming the CPU the JIT compiles for, the instructions the kernel
+/// may use and the tuning it gets (CpuTuning.h): figures from different
+/// cores are not comparable, and the same code runs differently on them.
+std::string describeHost(llvm::StringRef cpu) {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  std::string isa;
+  for (auto [feature, label] : {std::pair{"avx512f", "AVX-512F"},
+                                {"avx512vnni", "VNNI"},
+                                {"avx512bf16", "BF16"},
+                                {"avx512fp16", "FP16"},
+                                {"avx512vbmi", "VBMI"},
+                                {"gfni", "GFNI"},
+                                {"amx-int8", "AMX-INT8"},
+                                {"amx-bf16", "AMX-BF16"}})
+    if (features.lookup(feature))
+      isa += (isa.empty() ? "" : " ") + std::string(label);
+  CpuTuning tuning = getCpuTuning(cpu);
+  return llvm::formatv("host: {0} ({1}); kernel tuning: software prefetch "
+                       "{2}, bf16 prefill on {3}",
+                       cpu, isa.empty() ? "no AVX-512" : isa,
+                       tuning.softwarePrefetch ? "on" : "off",
+                       tuning.prefillBf16Dot ? "vdpbf16ps" : "f32 FMAs")
+      .str();
+}
+
+void writeJson(std::ofstream &os, const Measurement &m, llvm::StringRef cpu) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "{\"case\": \"%s\", \"impl\": \"%s\", \"threads\": %d, "
@@ -301,6 +327,7 @@ void writeJson(std::ofstream &os, const Measurement &m) {
     number("quantkv_speedup", m.quantkvSpeedup);
   if (!m.note.empty())
     line += ", \"note\": \"" + m.note + "\"";
+  line += ", \"cpu\": \"" + cpu.str() + "\"";
   os << line << "}\n";
   os.flush();
 }
@@ -630,6 +657,8 @@ int main(int argc, char **argv) {
   std::vector<Measurement> all;
   int failures = 0;
 
+  std::string hostCpu = llvm::sys::getHostCPUName().str();
+  std::printf("%s\n", describeHost(hostCpu).c_str());
   std::printf("%-44s %-12s %3s %12s %12s %9s %9s\n", "case", "impl", "thr",
               "median_us", "bytes", "GB/s", "GFLOP/s");
   auto report = [&](const Measurement &m) {
@@ -639,7 +668,7 @@ int main(int argc, char **argv) {
                 m.medianUs > 0 ? m.flops / m.medianUs / 1e3 : 0.0,
                 m.note.empty() ? "" : "  ", m.note.c_str());
     std::fflush(stdout);
-    writeJson(json, m);
+    writeJson(json, m, hostCpu);
     all.push_back(m);
   };
 
