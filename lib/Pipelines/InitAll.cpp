@@ -16,6 +16,7 @@
 #include "quantkv/Dialect/QuantKV/IR/QuantKVDialect.h"
 #include "quantkv/Dialect/QuantKV/Transforms/Passes.h"
 #include "quantkv/Pipelines/Pipelines.h"
+#include "quantkv/Transforms/Passes.h"
 
 void mlir::quantkv::registerAllDialects(DialectRegistry &registry) {
   registry.insert<QuantKVDialect>();
@@ -28,5 +29,6 @@ void mlir::quantkv::registerAllPasses() {
   mlir::registerAllPasses();
   registerQuantKVPasses();
   registerQuantKVConversionPasses();
+  registerQuantKVGeneralPasses();
   registerPipelines();
 }

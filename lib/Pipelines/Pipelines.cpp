@@ -12,6 +12,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "quantkv/Conversion/Passes.h"
 #include "quantkv/Dialect/QuantKV/Transforms/Passes.h"
+#include "quantkv/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
 
 #include <mutex>
@@ -27,7 +28,10 @@ static constexpr const char *kLowerToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     // Public functions are the JIT's entry points: their results must become
-    // out-params too (MLIR only rewrites private ones by default).
+    // out-params too (MLIR only rewrites private ones by default). A result
+    // returned twice gets its own buffer first (the hoisting would reuse an
+    // erased allocation).
+    "func.func(quantkv-distinct-result-buffers),"
     "buffer-results-to-out-params{modify-public-functions hoist-static-allocs},"
     "func.func(buffer-deallocation-simplification),"
     "buffer-deallocation-pipeline,"
@@ -46,14 +50,21 @@ static constexpr const char *kLowerToLLVM =
     "convert-func-to-llvm,"
     "reconcile-unrealized-casts";
 
-void mlir::quantkv::buildLowerToLLVMPipeline(OpPassManager &pm) {
-  // The tail names upstream passes: make them known to library users (the JIT
-  // runtime, the C API) that never registered passes for a command line.
+/// The tail names upstream passes and one of ours: make them known to library
+/// users (the JIT runtime, the C API) that never registered passes for a
+/// command line.
+static void registerTailPasses() {
   static std::once_flag registerOnce;
   std::call_once(registerOnce, [] {
-    if (!PassInfo::lookup("one-shot-bufferize"))
+    if (!PassInfo::lookup("convert-scf-to-openmp"))
       mlir::registerAllPasses();
+    if (!PassInfo::lookup("quantkv-distinct-result-buffers"))
+      registerQuantKVDistinctResultBuffersPass();
   });
+}
+
+void mlir::quantkv::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  registerTailPasses();
   if (failed(parsePassPipeline(kLowerToLLVM, pm)))
     llvm::report_fatal_error("quantkv: malformed built-in LLVM pipeline");
 }
@@ -69,12 +80,7 @@ void mlir::quantkv::buildReferencePipeline(OpPassManager &pm) {
 /// order, plus convert-scf-to-openmp before the remaining scf is lowered to
 /// cf and convert-openmp-to-llvm before the casts are reconciled.
 static void buildLowerToLLVMWithOpenMPPipeline(OpPassManager &pm) {
-  // Same registration as buildLowerToLLVMPipeline, for the OpenMP passes too.
-  static std::once_flag registerOnce;
-  std::call_once(registerOnce, [] {
-    if (!PassInfo::lookup("convert-scf-to-openmp"))
-      mlir::registerAllPasses();
-  });
+  registerTailPasses();
   std::string tail = kLowerToLLVM;
   auto insertBefore = [&](llvm::StringRef anchor, llvm::StringRef pass) {
     size_t at = tail.find(anchor.str());

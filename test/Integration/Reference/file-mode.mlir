@@ -122,3 +122,28 @@ func.func @broadcast_u8(%x: tensor<3x4xi8>, %s: tensor<4xf32>) -> tensor<2x3x4xf
       dimensions = [0]
   return %b : tensor<2x3x4xf32>
 }
+
+// One tensor returned twice: two outputs with the same values (the LLVM tail
+// crashed on it before quantkv-distinct-result-buffers; both pipelines).
+// RUN: quantkv-run %s --entry twice --print-inputs | FileCheck %s --check-prefix=TWICE
+// RUN: quantkv-run %s --entry twice --pipeline "quantkv-lower-to-x86" --against "" | FileCheck %s --check-prefix=TWICE-CPU
+// TWICE: input 0: tensor<2x3xf32>
+// TWICE-NEXT: [[IN:\[.*\]]]
+// TWICE: output 0: tensor<2x3xf32>
+// TWICE-NEXT: [[OUT:\[.*\]]]
+// TWICE: output 1: tensor<2x3xf32>
+// TWICE-NEXT: [[OUT]]
+// TWICE-CPU: compare output 1 {{.*}}: PASS
+// TWICE-CPU: outputs match
+func.func @twice(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  %e = tensor.empty() : tensor<2x3xf32>
+  %sq = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                         affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2x3xf32>) outs(%e : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3xf32>
+  return %sq, %sq : tensor<2x3xf32>, tensor<2x3xf32>
+}
