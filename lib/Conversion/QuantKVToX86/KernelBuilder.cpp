@@ -8,6 +8,7 @@
 #include "KernelBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -156,6 +157,23 @@ Value KernelBuilder::divui(Value x, int64_t c) {
 
 Value KernelBuilder::remui(Value x, int64_t c) {
   return arith::RemUIOp::create(b, loc, x, cIdx(c));
+}
+
+Value KernelBuilder::zeroVaryingWith(Value varying) {
+  Type i64 = b.getI64Type();
+  Value x = arith::IndexCastOp::create(b, loc, i64, varying);
+  // Not side-effecting: loops that do not use the result drop it; "0" ties
+  // the output to the input register, so the asm emits no instruction.
+  Value same =
+      LLVM::InlineAsmOp::create(b, loc, i64, ValueRange{x}, /*asm_string=*/"",
+                                /*constraints=*/"=r,0",
+                                /*has_side_effects=*/false,
+                                /*is_align_stack=*/false,
+                                LLVM::tailcallkind::TailCallKind::None,
+                                LLVM::AsmDialectAttr(), ArrayAttr())
+          .getResult(0);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                    arith::SubIOp::create(b, loc, same, x));
 }
 
 std::pair<Value, Value> KernelBuilder::inverseOrZero(Value l, Value zero) {

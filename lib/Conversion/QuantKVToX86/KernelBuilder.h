@@ -82,6 +82,14 @@ protected:
   /// x / c on indices; x itself when c is 1 (no op).
   Value divui(Value x, int64_t c);
   Value remui(Value x, int64_t c);
+  /// An index equal to 0 that LLVM cannot prove invariant in the loop whose
+  /// induction variable (or any value varying with it) is `varying`: an
+  /// empty inline asm passes `varying` through, and the difference is the
+  /// offset. Added to the index of a loop-invariant load, it keeps the load
+  /// in the loop, where the backend folds a broadcast load into the
+  /// instruction's memory operand; hoisted, the broadcasts of a large
+  /// operand set outnumber the registers and come back as 64-byte reloads.
+  Value zeroVaryingWith(Value varying);
 
   /// The softmax normalization of a row with sum `l`: {l > 0, l > 0 ? 1 / l
   /// : 0} (a row whose keys are all masked has l = 0 and outputs 0); `zero`

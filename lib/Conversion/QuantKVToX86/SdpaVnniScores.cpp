@@ -216,6 +216,13 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
   SmallVector<Value> rowIdx;
   for (int64_t k = 0; k < 16; ++k)
     rowIdx.push_back(blockRow(j, k, 16));
+  // The Q dwords are the same for every group of 16 keys. Hoisted out of
+  // the key loop, their broadcasts (rows x planes x 16 per chunk: 128 for a
+  // GQA block of 4 at D = 128) spill, and every vpdpbusd then reloads a
+  // 64-byte vector: one full-width load per multiply, which on Zen 4 (one
+  // 64-byte load per cycle) bounds the loop above the vpdpbusd rate. Kept
+  // in the loop, each is a 4-byte {1to16} memory operand of its vpdpbusd.
+  Value qOffset = zeroVaryingWith(j);
   // One accumulator per (s8 Q row, plane): two independent vpdpbusd chains
   // per row and group instead of one twice as long. The s8 Q rows are the
   // block's rows, or the parts of each (qr = r * H + part).
@@ -245,7 +252,8 @@ SmallVector<Value> SdpaEmitter::vnniScoresOfKeys(Value bi, Value hkv, Value j,
               vector::BitCastOp::create(
                   b, loc, VectorType::get({1}, i32),
                   vload(VectorType::get({4}, i8), qi8Buf,
-                        {cIdx(qr), cIdx(c * span + pl * 64 + 4 * d)})),
+                        {cIdx(qr),
+                         addi(qOffset, cIdx(c * span + pl * 64 + 4 * d))})),
               ArrayRef<int64_t>{0});
           Value qOp = vector::BitCastOp::create(
               b, loc, bytes64, vector::BroadcastOp::create(b, loc, i32x16, qw));

@@ -37,12 +37,21 @@
 // CHECK:         scf.for {{.*}} step %c64 {
 // CHECK:           scf.for {{.*}} step %c16 {
 // CHECK:             vector.maskedload {{.*}} into vector<64xf32>
+// The s8 Q dwords are addressed with a zero LLVM cannot see through (an
+// empty inline asm of the key index): loads in the loop become vpdpbusd's
+// {1to16} operands instead of hoisted broadcasts that spill.
+// CHECK:             %[[J:.+]] = arith.index_cast %[[KEY:.+]] : index to i64
+// CHECK-NEXT:        %[[SAME:.+]] = llvm.inline_asm "", "=r,0" %[[J]] : (i64) -> i64
+// CHECK-NEXT:        %[[DIFF:.+]] = arith.subi %[[SAME]], %[[J]] : i64
+// CHECK-NEXT:        %[[ZERO:.+]] = arith.index_cast %[[DIFF]] : i64 to index
 // CHECK:             %[[K:.+]] = vector.load %arg2{{.*}} : memref<1x8x512x64xi8>, vector<64xi8>
 // CHECK-NEXT:        vector.bitcast %[[K]] : vector<64xi8> to vector<16xi32>
 // CHECK:             vector.shuffle {{.*}} : vector<16xi32>, vector<16xi32>
 // CHECK-NOT:         arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
 // CHECK:             arith.andi {{.*}} : vector<64xi8>
 // CHECK:             llvm.call @__quantkv_gf2p8_shr4_xor8_512(
+// CHECK:             %[[QI:.+]] = arith.addi %[[ZERO]], %c{{[0-9]+}} : index
+// CHECK-NEXT:        vector.load %{{.+}}[%c0, %[[QI]]] : memref<4x128xi8>, vector<4xi8>
 // CHECK:             llvm.call @__quantkv_vpdpbusd_512(
 // The group scale multiplies the i32 partial dot of the group.
 // CHECK:             arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
