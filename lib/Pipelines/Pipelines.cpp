@@ -104,6 +104,9 @@ void mlir::quantkv::buildCpuPipeline(OpPassManager &pm,
   x86.enableAmx = options.enableAmx;
   x86.cpuFeatures = options.cpuFeatures;
   x86.targetParallelism = options.targetParallelism;
+  x86.cpu = options.cpu;
+  x86.softwarePrefetch = options.softwarePrefetch;
+  x86.prefillBf16Dot = options.prefillBf16Dot;
   pm.addPass(createQuantKVFuseSdpaPass());
   pm.addPass(createQuantKVLowerToX86Pass(x86));
   if (options.emulateAmx)

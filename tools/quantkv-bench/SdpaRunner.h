@@ -25,9 +25,10 @@ class SdpaRunner {
 public:
   enum class Target { Cpu, Reference };
 
+  /// `cpuPipelineOptions`: options of quantkv-cpu-pipeline (Target::Cpu).
   static llvm::Expected<std::unique_ptr<SdpaRunner>>
   create(const testing::SdpaConfig &config, Target target,
-         int64_t numCopies = 1);
+         int64_t numCopies = 1, llvm::StringRef cpuPipelineOptions = "");
 
   /// Runs on copy `copy` of the inputs, writing the f32 output.
   llvm::Error run(int64_t copy = 0);

@@ -30,6 +30,7 @@
 #include "SdpaRunner.h"
 
 #include "quantkv/Conversion/QuantKVToX86/CpuTuning.h"
+#include "quantkv/Pipelines/Pipelines.h"
 #include "quantkv/Testing/CommandLine.h"
 #include "quantkv/Testing/Numerics.h"
 #include "llvm/ADT/STLExtras.h"
@@ -80,6 +81,9 @@ struct Options {
   int64_t llcMiB = 0; // 0: read from sysfs
   int64_t bandwidthMiB = 1024;
   int64_t naiveMaxKv = 4096;
+  /// Options of quantkv-cpu-pipeline for quantkv's kernel (checked when
+  /// parsed), e.g. "software-prefetch=on": tuning A/B without a rebuild.
+  std::string pipelineOptions;
   /// A single configuration from --shape/--k/--v/--mask (replaces the suite).
   std::optional<BenchCase> custom;
 };
@@ -278,7 +282,7 @@ double attentionFlops(const SdpaConfig &c) {
 /// One line naming the CPU the JIT compiles for, the instructions the kernel
 /// may use and the tuning it gets (CpuTuning.h): figures from different
 /// cores are not comparable, and the same code runs differently on them.
-std::string describeHost(llvm::StringRef cpu) {
+std::string describeHost(llvm::StringRef cpu, llvm::StringRef pipelineOptions) {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   std::string isa;
   for (auto [feature, label] : {std::pair{"avx512f", "AVX-512F"},
@@ -291,13 +295,22 @@ std::string describeHost(llvm::StringRef cpu) {
                                 {"amx-bf16", "AMX-BF16"}})
     if (features.lookup(feature))
       isa += (isa.empty() ? "" : " ") + std::string(label);
-  CpuTuning tuning = getCpuTuning(cpu);
-  return llvm::formatv("host: {0} ({1}); kernel tuning: software prefetch "
-                       "{2}, bf16 prefill on {3}",
-                       cpu, isa.empty() ? "no AVX-512" : isa,
-                       tuning.softwarePrefetch ? "on" : "off",
-                       tuning.prefillBf16Dot ? "vdpbf16ps" : "f32 FMAs")
-      .str();
+  // The tuning the kernel gets: the host's, or the --pipeline-options'
+  // (already checked by parseOptions).
+  auto options = CpuPipelineOptions::createFromString(pipelineOptions);
+  CpuTuning tuning = getCpuTuning(options->cpu.empty() ? cpu : options->cpu);
+  bool prefetch =
+      resolveTuning(options->softwarePrefetch, tuning.softwarePrefetch);
+  bool bf16Dot = resolveTuning(options->prefillBf16Dot, tuning.prefillBf16Dot);
+  std::string line =
+      llvm::formatv("host: {0} ({1}); kernel tuning: software prefetch {2}, "
+                    "bf16 prefill on {3}",
+                    cpu, isa.empty() ? "no AVX-512" : isa,
+                    prefetch ? "on" : "off", bf16Dot ? "vdpbf16ps" : "f32 FMAs")
+          .str();
+  if (!pipelineOptions.empty())
+    line += "; pipeline options: " + pipelineOptions.str();
+  return line;
 }
 
 void writeJson(std::ofstream &os, const Measurement &m, llvm::StringRef cpu) {
@@ -514,6 +527,7 @@ int usage(const char *argv0) {
       "  [--repeats N (default 20)] [--warmup N] [--json FILE] [--png FILE]\n"
       "  [--no-onednn] [--no-naive] [--naive-max-kv N] [--llc-mib N]\n"
       "  [--bandwidth-mib N] [--check] [--check-only]\n"
+      "  [--pipeline-options 'OPTIONS of quantkv-cpu-pipeline']\n"
       "  [--shape B,HQ,HKV,SQ,SKV,D[,DV] --k SCHEME --v SCHEME --mask M]\n"
       "  SCHEME: "
       "TYPE[:tensor|:ch<axis>|:g<n>|:s<n>|:b<b>x<h>x<s>x<d>][:zp[=T]]\n"
@@ -530,10 +544,20 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
       argv,
       {"threads", "kv-lens", "cases", "math", "repeats", "warmup", "json",
        "png", "naive-max-kv", "llc-mib", "bandwidth-mib", "shape", "k", "v",
-       "mask", "seed", "scale"},
+       "mask", "seed", "scale", "pipeline-options"},
       {"quick", "no-onednn", "no-naive", "check", "check-only", "help", "h"});
   if (!args.positional().empty())
     args.fail("unexpected argument '" + args.positional().front() + "'");
+  if (args.has("pipeline-options")) {
+    opts.pipelineOptions = args.getString("pipeline-options", "");
+    auto parsed = CpuPipelineOptions::createFromString(opts.pipelineOptions);
+    if (!parsed)
+      args.fail("--pipeline-options: cannot parse '" + opts.pipelineOptions +
+                "' as options of quantkv-cpu-pipeline");
+    else if (!parsed->cpu.empty() && !isKnownX86Cpu(parsed->cpu))
+      args.fail("--pipeline-options: cpu: unknown x86 CPU '" + parsed->cpu +
+                "' (expected an llc -mcpu name, e.g. znver4)");
+  }
   std::vector<int64_t> threads = args.getIntList("threads", {1, 2}, /*min=*/1);
   opts.threads.assign(threads.begin(), threads.end());
   opts.kvLens = args.getIntList("kv-lens", opts.kvLens, /*min=*/1);
@@ -659,7 +683,7 @@ int main(int argc, char **argv) {
   int failures = 0;
 
   std::string hostCpu = llvm::sys::getHostCPUName().str();
-  std::printf("%s\n", describeHost(hostCpu).c_str());
+  std::printf("%s\n", describeHost(hostCpu, opts.pipelineOptions).c_str());
   std::printf("%-44s %-12s %3s %12s %12s %9s %9s\n", "case", "impl", "thr",
               "median_us", "bytes", "GB/s", "GFLOP/s");
   auto report = [&](const Measurement &m) {
@@ -736,7 +760,8 @@ int main(int argc, char **argv) {
     const SdpaConfig &cfg = bc.config;
     // Enough independent copies of the cache to exceed the last-level cache
     // (decode is judged from DRAM); prefill is compute-bound and uses one.
-    auto probe = SdpaRunner::create(cfg, SdpaRunner::Target::Cpu, 1);
+    auto probe = SdpaRunner::create(cfg, SdpaRunner::Target::Cpu, 1,
+                                    opts.pipelineOptions);
     if (!probe) {
       std::fprintf(stderr, "quantkv-bench: %s: %s\n", bc.name.c_str(),
                    llvm::toString(probe.takeError()).c_str());

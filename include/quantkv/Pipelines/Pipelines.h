@@ -8,6 +8,8 @@
 #ifndef QUANTKV_PIPELINES_PIPELINES_H
 #define QUANTKV_PIPELINES_PIPELINES_H
 
+#include "quantkv/Conversion/QuantKVToX86/CpuTuning.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -20,6 +22,14 @@ void buildLowerToLLVMPipeline(OpPassManager &pm);
 
 /// quantkv-reference-pipeline: quantkv-lower-to-linalg, then the LLVM tail.
 void buildReferencePipeline(OpPassManager &pm);
+
+/// The values of a TuningSwitch option.
+inline auto tuningSwitchValues() {
+  return llvm::cl::values(
+      clEnumValN(TuningSwitch::Auto, "auto", "as tuned for the CPU (cpu)"),
+      clEnumValN(TuningSwitch::On, "on", "always"),
+      clEnumValN(TuningSwitch::Off, "off", "never"));
+}
 
 /// Options of quantkv-cpu-pipeline.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
@@ -40,6 +50,22 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "(quantkv-lower-to-x86 cpu-features), e.g. "
                      "\"-avx512vbmi,-gfni\""),
       llvm::cl::init("")};
+  PassOptions::Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("The x86 CPU the kernel is tuned for "
+                     "(quantkv-lower-to-x86 cpu; llc -mcpu names, empty: the "
+                     "host)"),
+      llvm::cl::init("")};
+  PassOptions::Option<TuningSwitch> softwarePrefetch{
+      *this, "software-prefetch",
+      llvm::cl::desc("Software prefetch in the decode loops "
+                     "(quantkv-lower-to-x86 software-prefetch)"),
+      llvm::cl::init(TuningSwitch::Auto), tuningSwitchValues()};
+  PassOptions::Option<TuningSwitch> prefillBf16Dot{
+      *this, "prefill-bf16-dot",
+      llvm::cl::desc("bf16 prefill on vdpbf16ps (quantkv-lower-to-x86 "
+                     "prefill-bf16-dot)"),
+      llvm::cl::init(TuningSwitch::Auto), tuningSwitchValues()};
   PassOptions::Option<int64_t> targetParallelism{
       *this, "target-parallelism",
       llvm::cl::desc("Work items the x86 kernel's decomposition aims for "

@@ -1,4 +1,19 @@
 // RUN: quantkv-opt %s --quantkv-cpu-pipeline | FileCheck %s
+// The pipeline passes the core's tuning options to quantkv-lower-to-x86
+// (instructions pinned by cpu-features, so the host does not matter).
+// RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=sapphirerapids cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=PREFETCH
+// RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=znver4 cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=NONE
+// RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=znver4 software-prefetch=on cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=PREFETCH
+// RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=sapphirerapids software-prefetch=off cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=NONE
+// RUN: not quantkv-opt %s --quantkv-cpu-pipeline="cpu=pentium9" 2>&1 | FileCheck %s --check-prefix=BADCPU
+
+// PREFETCH-LABEL: llvm.func @decode_sdpa_item(
+// PREFETCH:         llvm.intr.prefetch
+// PREFETCH-LABEL: llvm.func @decode(
+// NONE-LABEL:     llvm.func @decode_sdpa_item(
+// NONE-NOT:         llvm.intr.prefetch
+// NONE-LABEL:     llvm.func @decode(
+// BADCPU: error: cpu: unknown x86 CPU 'pentium9' (expected an llc -mcpu name, e.g. znver4)
 
 // The whole cpu pipeline reaches the LLVM dialect; the kernel's parallel loop
 // runs on OpenMP (lowered to libomp calls when translated to LLVM IR).
