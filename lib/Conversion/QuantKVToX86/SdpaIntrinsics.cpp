@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::quantkv;
@@ -80,8 +81,15 @@ std::pair<Value, Value> SdpaEmitter::nibblePlanes(Value bytes, bool isSigned) {
   if (isSigned)
     lo = arith::XOrIOp::create(b, loc, lo, splatInt(bytes64, 0x08));
   if (!p.useGfni) {
-    Value hi =
-        arith::ShRUIOp::create(b, loc, bytes, splatInt(bytes64, 4)).getResult();
+    // A word shift and a byte mask: an i8 vector shift would be lowered to
+    // vgf2p8affineqb by LLVM wherever the target has GFNI.
+    auto words = VectorType::get({32}, b.getI16Type());
+    Value shifted = arith::ShRUIOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, words, bytes),
+        splatInt(words, 4));
+    Value hi = arith::AndIOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, bytes64, shifted),
+        splatInt(bytes64, 0x0F));
     if (isSigned)
       hi = arith::XOrIOp::create(b, loc, hi, splatInt(bytes64, 0x08));
     return {lo, hi};

@@ -12,6 +12,13 @@
 // FALLBACK:     llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // FALLBACK-NOT: llvm.x86.vgf2p8affineqb
 // FALLBACK-NOT: llvm.x86.avx512.permvar.qi.512
+// The high nibble plane is a word shift and a byte mask (an i8 shift would
+// become vgf2p8affineqb again in LLVM wherever the target has GFNI).
+// FALLBACK-LABEL: func.func private @int8_sdpa_item(
+// FALLBACK-NOT: llvm.x86.vgf2p8affineqb
+// FALLBACK:     arith.shrui {{.*}} : vector<32xi16>
+// FALLBACK-NOT: llvm.x86.vgf2p8affineqb
+// FALLBACK-NOT: llvm.x86.avx512.permvar.qi.512
 
 // The intrinsics are called through private helpers (immediate operands are
 // materialized inside them).
