@@ -31,7 +31,7 @@ void mlir::quantkv::bench::setNumThreads(int threads) {
 
 llvm::Expected<std::unique_ptr<SdpaRunner>>
 SdpaRunner::create(const SdpaConfig &config, Target target, int64_t numCopies,
-                   llvm::StringRef cpuPipelineOptions) {
+                   const CpuPipelineOptions *cpuOptions) {
   static std::once_flag registered;
   std::call_once(registered, [] { registerAllPasses(); });
   auto runner = std::unique_ptr<SdpaRunner>(new SdpaRunner());
@@ -44,20 +44,17 @@ SdpaRunner::create(const SdpaConfig &config, Target target, int64_t numCopies,
       parseSourceString<ModuleOp>(text, runner->context.get());
   if (!module)
     return llvm::createStringError("quantkv-bench: cannot parse:\n" + text);
-  auto cpuOptions = CpuPipelineOptions::createFromString(cpuPipelineOptions);
-  if (!cpuOptions)
-    return llvm::createStringError(
-        "quantkv-bench: malformed options of quantkv-cpu-pipeline: '" +
-        cpuPipelineOptions.str() + "'");
   JitOptions options;
   options.sharedLibPaths.push_back(getOpenMPLibraryPath());
   auto jit = JitModule::compile(
       *module,
       [&](OpPassManager &pm) {
-        if (target == Target::Cpu)
+        if (target == Target::Reference)
+          buildReferencePipeline(pm);
+        else if (cpuOptions)
           buildCpuPipeline(pm, *cpuOptions);
         else
-          buildReferencePipeline(pm);
+          buildCpuPipeline(pm);
       },
       options);
   if (!jit)

@@ -8,9 +8,10 @@
 #ifndef QUANTKV_TOOLS_QUANTKV_BENCH_SDPARUNNER_H
 #define QUANTKV_TOOLS_QUANTKV_BENCH_SDPARUNNER_H
 
+#include "mlir/IR/MLIRContext.h"
+#include "quantkv/Pipelines/Pipelines.h"
 #include "quantkv/Runtime/JitModule.h"
 #include "quantkv/Testing/Sdpa.h"
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -25,10 +26,11 @@ class SdpaRunner {
 public:
   enum class Target { Cpu, Reference };
 
-  /// `cpuPipelineOptions`: options of quantkv-cpu-pipeline (Target::Cpu).
+  /// `cpuOptions`: options of quantkv-cpu-pipeline (Target::Cpu; null:
+  /// the defaults).
   static llvm::Expected<std::unique_ptr<SdpaRunner>>
   create(const testing::SdpaConfig &config, Target target,
-         int64_t numCopies = 1, llvm::StringRef cpuPipelineOptions = "");
+         int64_t numCopies = 1, const CpuPipelineOptions *cpuOptions = nullptr);
 
   /// Runs on copy `copy` of the inputs, writing the f32 output.
   llvm::Error run(int64_t copy = 0);

@@ -81,9 +81,12 @@ struct Options {
   int64_t llcMiB = 0; // 0: read from sysfs
   int64_t bandwidthMiB = 1024;
   int64_t naiveMaxKv = 4096;
-  /// Options of quantkv-cpu-pipeline for quantkv's kernel (checked when
-  /// parsed), e.g. "software-prefetch=on": tuning A/B without a rebuild.
+  /// Options of quantkv-cpu-pipeline for quantkv's kernel, e.g.
+  /// "software-prefetch=on" (tuning A/B without a rebuild): as given, and
+  /// parsed (checked) once.
   std::string pipelineOptions;
+  std::unique_ptr<CpuPipelineOptions> pipeline =
+      std::make_unique<CpuPipelineOptions>();
   /// A single configuration from --shape/--k/--v/--mask (replaces the suite).
   std::optional<BenchCase> custom;
 };
@@ -282,7 +285,7 @@ double attentionFlops(const SdpaConfig &c) {
 /// One line naming the CPU the JIT compiles for, the instructions the kernel
 /// may use and the tuning it gets (CpuTuning.h): figures from different
 /// cores are not comparable, and the same code runs differently on them.
-std::string describeHost(llvm::StringRef cpu, llvm::StringRef pipelineOptions) {
+std::string describeHost(llvm::StringRef cpu, const Options &opts) {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   std::string isa;
   for (auto [feature, label] : {std::pair{"avx512f", "AVX-512F"},
@@ -295,21 +298,20 @@ std::string describeHost(llvm::StringRef cpu, llvm::StringRef pipelineOptions) {
                                 {"amx-bf16", "AMX-BF16"}})
     if (features.lookup(feature))
       isa += (isa.empty() ? "" : " ") + std::string(label);
-  // The tuning the kernel gets: the host's, or the --pipeline-options'
-  // (already checked by parseOptions).
-  auto options = CpuPipelineOptions::createFromString(pipelineOptions);
-  CpuTuning tuning = getCpuTuning(options->cpu.empty() ? cpu : options->cpu);
+  // The tuning the kernel gets: the host's, or what --pipeline-options force.
+  const CpuPipelineOptions &options = *opts.pipeline;
+  CpuTuning tuning = getCpuTuning(options.cpu.empty() ? cpu : options.cpu);
   bool prefetch =
-      resolveTuning(options->softwarePrefetch, tuning.softwarePrefetch);
-  bool bf16Dot = resolveTuning(options->prefillBf16Dot, tuning.prefillBf16Dot);
+      resolveTuning(options.softwarePrefetch, tuning.softwarePrefetch);
+  bool bf16Dot = resolveTuning(options.prefillBf16Dot, tuning.prefillBf16Dot);
   std::string line =
       llvm::formatv("host: {0} ({1}); kernel tuning: software prefetch {2}, "
                     "bf16 prefill on {3}",
                     cpu, isa.empty() ? "no AVX-512" : isa,
                     prefetch ? "on" : "off", bf16Dot ? "vdpbf16ps" : "f32 FMAs")
           .str();
-  if (!pipelineOptions.empty())
-    line += "; pipeline options: " + pipelineOptions.str();
+  if (!opts.pipelineOptions.empty())
+    line += "; pipeline options: " + opts.pipelineOptions;
   return line;
 }
 
@@ -550,12 +552,13 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
     args.fail("unexpected argument '" + args.positional().front() + "'");
   if (args.has("pipeline-options")) {
     opts.pipelineOptions = args.getString("pipeline-options", "");
-    auto parsed = CpuPipelineOptions::createFromString(opts.pipelineOptions);
-    if (!parsed)
+    opts.pipeline = CpuPipelineOptions::createFromString(opts.pipelineOptions);
+    if (!opts.pipeline)
       args.fail("--pipeline-options: cannot parse '" + opts.pipelineOptions +
                 "' as options of quantkv-cpu-pipeline");
-    else if (!parsed->cpu.empty() && !isKnownX86Cpu(parsed->cpu))
-      args.fail("--pipeline-options: cpu: unknown x86 CPU '" + parsed->cpu +
+    else if (!opts.pipeline->cpu.empty() && !isKnownX86Cpu(opts.pipeline->cpu))
+      args.fail("--pipeline-options: cpu: unknown x86 CPU '" +
+                opts.pipeline->cpu +
                 "' (expected an llc -mcpu name, e.g. znver4)");
   }
   std::vector<int64_t> threads = args.getIntList("threads", {1, 2}, /*min=*/1);
@@ -683,7 +686,7 @@ int main(int argc, char **argv) {
   int failures = 0;
 
   std::string hostCpu = llvm::sys::getHostCPUName().str();
-  std::printf("%s\n", describeHost(hostCpu, opts.pipelineOptions).c_str());
+  std::printf("%s\n", describeHost(hostCpu, opts).c_str());
   std::printf("%-44s %-12s %3s %12s %12s %9s %9s\n", "case", "impl", "thr",
               "median_us", "bytes", "GB/s", "GFLOP/s");
   auto report = [&](const Measurement &m) {
@@ -761,7 +764,7 @@ int main(int argc, char **argv) {
     // Enough independent copies of the cache to exceed the last-level cache
     // (decode is judged from DRAM); prefill is compute-bound and uses one.
     auto probe = SdpaRunner::create(cfg, SdpaRunner::Target::Cpu, 1,
-                                    opts.pipelineOptions);
+                                    opts.pipeline.get());
     if (!probe) {
       std::fprintf(stderr, "quantkv-bench: %s: %s\n", bc.name.c_str(),
                    llvm::toString(probe.takeError()).c_str());

@@ -81,11 +81,7 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            "FMAs on bf16-rounded values: a gain where vdpbf16ps issues at "
            "the FMA rate (Zen 4), a loss where it issues at a quarter of it "
            "(Sapphire Rapids); auto (the default) follows option cpu",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::quantkv::TuningSwitch::Auto, "auto",
-                        "as tuned for the CPU (option cpu)"),
-             clEnumValN(::mlir::quantkv::TuningSwitch::On, "on", "always"),
-             clEnumValN(::mlir::quantkv::TuningSwitch::Off, "off", "never"))}]>,
+           [{::mlir::quantkv::tuningSwitchValues()}]>,
     Option<"softwarePrefetch", "software-prefetch",
            "::mlir::quantkv::TuningSwitch",
            /*default=*/"::mlir::quantkv::TuningSwitch::Auto",
@@ -93,11 +89,7 @@ def QuantKVLowerToX86Pass : Pass<"quantkv-lower-to-x86", "::mlir::ModuleOp"> {
            "tile loop: needed to stream at DRAM bandwidth on Sapphire Rapids, "
            "half the speed on Zen 4, whose hardware prefetchers stream alone; "
            "auto (the default) follows option cpu",
-           [{::llvm::cl::values(
-             clEnumValN(::mlir::quantkv::TuningSwitch::Auto, "auto",
-                        "as tuned for the CPU (option cpu)"),
-             clEnumValN(::mlir::quantkv::TuningSwitch::On, "on", "always"),
-             clEnumValN(::mlir::quantkv::TuningSwitch::Off, "off", "never"))}]>,
+           [{::mlir::quantkv::tuningSwitchValues()}]>,
     Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
            "The x86 CPU the kernel is tuned for, in llc -mcpu names (e.g. "
            "\"sapphirerapids\", \"znver4\"; empty: the host, which the JIT "

@@ -23,14 +23,6 @@ void buildLowerToLLVMPipeline(OpPassManager &pm);
 /// quantkv-reference-pipeline: quantkv-lower-to-linalg, then the LLVM tail.
 void buildReferencePipeline(OpPassManager &pm);
 
-/// The values of a TuningSwitch option.
-inline auto tuningSwitchValues() {
-  return llvm::cl::values(
-      clEnumValN(TuningSwitch::Auto, "auto", "as tuned for the CPU (cpu)"),
-      clEnumValN(TuningSwitch::On, "on", "always"),
-      clEnumValN(TuningSwitch::Off, "off", "never"));
-}
-
 /// Options of quantkv-cpu-pipeline.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
   PassOptions::Option<bool> enableAmx{

@@ -26,12 +26,22 @@
 #define QUANTKV_CONVERSION_QUANTKVTOX86_CPUTUNING_H
 
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/CommandLine.h"
 
 namespace mlir::quantkv {
 
 /// A tuning choice of a pass option: taken from the CPU (`cpu` option) or
 /// forced.
 enum class TuningSwitch { Auto, On, Off };
+
+/// The command-line values of a TuningSwitch option (the pass's and the
+/// pipeline's options share them).
+inline auto tuningSwitchValues() {
+  return llvm::cl::values(clEnumValN(TuningSwitch::Auto, "auto",
+                                     "as tuned for the CPU (option cpu)"),
+                          clEnumValN(TuningSwitch::On, "on", "always"),
+                          clEnumValN(TuningSwitch::Off, "off", "never"));
+}
 
 /// Defaults that depend on the core rather than on its instruction set.
 struct CpuTuning {
