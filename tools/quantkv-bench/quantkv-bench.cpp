@@ -300,15 +300,14 @@ std::string describeHost(llvm::StringRef cpu, const Options &opts) {
       isa += (isa.empty() ? "" : " ") + std::string(label);
   // The tuning the kernel gets: the host's, or what --pipeline-options force.
   const CpuPipelineOptions &options = *opts.pipeline;
-  CpuTuning tuning = getCpuTuning(options.cpu.empty() ? cpu : options.cpu);
-  bool prefetch =
-      resolveTuning(options.softwarePrefetch, tuning.softwarePrefetch);
-  bool bf16Dot = resolveTuning(options.prefillBf16Dot, tuning.prefillBf16Dot);
+  CpuTuning tuning = resolveCpuTuning(options.cpu, options.softwarePrefetch,
+                                      options.prefillBf16Dot);
   std::string line =
       llvm::formatv("host: {0} ({1}); kernel tuning: software prefetch {2}, "
                     "bf16 prefill on {3}",
                     cpu, isa.empty() ? "no AVX-512" : isa,
-                    prefetch ? "on" : "off", bf16Dot ? "vdpbf16ps" : "f32 FMAs")
+                    tuning.softwarePrefetch ? "on" : "off",
+                    tuning.prefillBf16Dot ? "vdpbf16ps" : "f32 FMAs")
           .str();
   if (!opts.pipelineOptions.empty())
     line += "; pipeline options: " + opts.pipelineOptions;
@@ -557,9 +556,8 @@ std::string parseOptions(const std::vector<std::string> &argv, Options &opts) {
       args.fail("--pipeline-options: cannot parse '" + opts.pipelineOptions +
                 "' as options of quantkv-cpu-pipeline");
     else if (!opts.pipeline->cpu.empty() && !isKnownX86Cpu(opts.pipeline->cpu))
-      args.fail("--pipeline-options: cpu: unknown x86 CPU '" +
-                opts.pipeline->cpu +
-                "' (expected an llc -mcpu name, e.g. znver4)");
+      args.fail("--pipeline-options: " +
+                unknownX86CpuMessage(opts.pipeline->cpu));
   }
   std::vector<int64_t> threads = args.getIntList("threads", {1, 2}, /*min=*/1);
   opts.threads.assign(threads.begin(), threads.end());

@@ -52,18 +52,13 @@ struct QuantKVLowerToX86Pass
     options.prefillMinQueryLen = prefillMinQueryLen;
     // The instructions follow the features below; the choices that depend
     // on the core (CpuTuning.h) follow `cpu`, the host by default.
-    std::string tunedCpu = cpu.empty() ? llvm::sys::getHostCPUName().str()
-                                       : static_cast<std::string>(cpu);
-    if (!cpu.empty() && !isKnownX86Cpu(tunedCpu)) {
-      mlir::emitError(getOperation().getLoc(), "cpu: unknown x86 CPU '")
-          << tunedCpu << "' (expected an llc -mcpu name, e.g. znver4)";
+    if (!cpu.empty() && !isKnownX86Cpu(cpu)) {
+      mlir::emitError(getOperation().getLoc(), unknownX86CpuMessage(cpu));
       return signalPassFailure();
     }
-    CpuTuning tuning = getCpuTuning(tunedCpu);
-    options.prefillBf16Dot =
-        resolveTuning(prefillBf16Dot, tuning.prefillBf16Dot);
-    options.softwarePrefetch =
-        resolveTuning(softwarePrefetch, tuning.softwarePrefetch);
+    CpuTuning tuning = resolveCpuTuning(cpu, softwarePrefetch, prefillBf16Dot);
+    options.prefillBf16Dot = tuning.prefillBf16Dot;
+    options.softwarePrefetch = tuning.softwarePrefetch;
     // The JIT compiles for the host, so the host decides the instructions;
     // `cpu-features` edits that set (ahead-of-time builds for another CPU,
     // tests of the fallbacks).

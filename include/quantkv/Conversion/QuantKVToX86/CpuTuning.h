@@ -28,6 +28,8 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <string>
+
 namespace mlir::quantkv {
 
 /// A tuning choice of a pass option: taken from the CPU (`cpu` option) or
@@ -55,14 +57,17 @@ struct CpuTuning {
 /// "sapphirerapids", "znver4").
 bool isKnownX86Cpu(StringRef cpu);
 
+/// The diagnostic for a `cpu` option naming no CPU LLVM knows.
+std::string unknownX86CpuMessage(StringRef cpu);
+
 /// The tuning for the x86 CPU `cpu`. Cores that were not measured get the
 /// Sapphire Rapids choices, except AMD Zen cores, which get Zen 4's.
 CpuTuning getCpuTuning(StringRef cpu);
 
-/// `choice` resolved against the CPU's default `tuned`.
-inline bool resolveTuning(TuningSwitch choice, bool tuned) {
-  return choice == TuningSwitch::Auto ? tuned : choice == TuningSwitch::On;
-}
+/// The tuning the kernel gets from the options `cpu` (empty: the host),
+/// `software-prefetch` and `prefill-bf16-dot`.
+CpuTuning resolveCpuTuning(StringRef cpu, TuningSwitch softwarePrefetch,
+                           TuningSwitch prefillBf16Dot);
 
 } // namespace mlir::quantkv
 
