@@ -101,6 +101,7 @@ void mlir::quantkv::buildCpuPipeline(OpPassManager &pm) {
 void mlir::quantkv::buildCpuPipeline(OpPassManager &pm,
                                      const CpuPipelineOptions &options) {
   QuantKVLowerToX86PassOptions x86;
+  x86.kvTile = options.kvTile;
   x86.enableAmx = options.enableAmx;
   x86.cpuFeatures = options.cpuFeatures;
   x86.targetParallelism = options.targetParallelism;

@@ -25,6 +25,11 @@ void buildReferencePipeline(OpPassManager &pm);
 
 /// Options of quantkv-cpu-pipeline.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<int64_t> kvTile{
+      *this, "kv-tile",
+      llvm::cl::desc("Keys per online-softmax step of the x86 kernel "
+                     "(quantkv-lower-to-x86 kv-tile)"),
+      llvm::cl::init(64)};
   PassOptions::Option<bool> enableAmx{
       *this, "enable-amx",
       llvm::cl::desc("Also compile the AMX variant of the x86 kernel, chosen "

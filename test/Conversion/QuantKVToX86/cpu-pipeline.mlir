@@ -6,6 +6,8 @@
 // RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=znver4 software-prefetch=on cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=PREFETCH
 // RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=sapphirerapids software-prefetch=off cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=NONE
 // RUN: not quantkv-opt %s --quantkv-cpu-pipeline="cpu=pentium9" 2>&1 | FileCheck %s --check-prefix=BADCPU
+// kv-tile reaches the pass too (logic-nibble-planes: cpu-pipeline-asm.mlir).
+// RUN: not quantkv-opt %s --quantkv-cpu-pipeline="kv-tile=0" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
 // PREFETCH-LABEL: llvm.func @decode_sdpa_item(
 // PREFETCH:         llvm.intr.prefetch
@@ -14,6 +16,7 @@
 // NONE-NOT:         llvm.intr.prefetch
 // NONE-LABEL:     llvm.func @decode(
 // BADCPU: error: cpu: unknown x86 CPU 'pentium9' (expected an llc -mcpu name, e.g. znver4)
+// BADTILE: error: kv-tile must be positive, got 0
 
 // The whole cpu pipeline reaches the LLVM dialect; the kernel's parallel loop
 // runs on OpenMP (lowered to libomp calls when translated to LLVM IR).
