@@ -1,7 +1,8 @@
 #!/bin/sh
 # The reference grid's axes (types, zero points, granularities, masks, GQA),
 # reduced to one Skv/Sq pair, run with quantkv-run sdpa --target cpu --check.
-# Prints one line per failure and "N passed, M failed". $1: quantkv-run.
+# Prints one line per failure and "N passed, M failed". Arguments: the
+# quantkv-run command (lit may prefix it, e.g. with a time limit).
 pass=0
 fail=0
 for t in s4 u8; do for zp in off on; do
@@ -18,7 +19,7 @@ for gqa in 1 4; do
     esac
     [ $zp = on ] && args="$args --$kv-zp"
   done
-  if "$1" sdpa $args --target cpu --check 2>&1 | grep -q ': PASS'; then
+  if "$@" sdpa $args --target cpu --check 2>&1 | grep -q ': PASS'; then
     pass=$((pass + 1))
   else
     fail=$((fail + 1))
