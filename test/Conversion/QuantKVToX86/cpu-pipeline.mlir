@@ -6,7 +6,7 @@
 // RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=znver4 software-prefetch=on cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=PREFETCH
 // RUN: quantkv-opt %s --quantkv-cpu-pipeline="cpu=sapphirerapids software-prefetch=off cpu-features=+avx512f,+avx512bw,+avx512dq" | FileCheck %s --check-prefix=NONE
 // RUN: not quantkv-opt %s --quantkv-cpu-pipeline="cpu=pentium9" 2>&1 | FileCheck %s --check-prefix=BADCPU
-// kv-tile reaches the pass too (logic-nibble-planes: cpu-pipeline-asm.mlir).
+// kv-tile reaches the pass too.
 // RUN: not quantkv-opt %s --quantkv-cpu-pipeline="kv-tile=0" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
 // PREFETCH-LABEL: llvm.func @decode_sdpa_item(
